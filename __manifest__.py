@@ -1,0 +1,16 @@
+{
+    "name": "AR Suite: get paid sooner",
+    "summary": "Customer-centric invoicing, Peppol over any access point and dunning, as one product",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "ar_suite developers",
+    "website": "https://github.com/ar-suite/ar_suite",
+    "maintainers": ["ar-suite"],
+    "development_status": "Beta",
+    "license": "LGPL-3",
+    "depends": ["ar_customer_centric", "ar_peppol_edi", "ar_dunning"],
+    "demo": [
+        "demo/ar_suite_demo.xml",
+    ],
+    "application": True,
+}

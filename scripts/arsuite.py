@@ -1,0 +1,852 @@
+#!/usr/bin/env python3
+"""ar_suite developer tooling: set-up, run, test, lint, bench.
+
+Standard library only: it runs before the virtual environment exists.
+
+    python3 scripts/arsuite.py run      # make run
+    python3 scripts/arsuite.py test     # make test   (TAGS=/ar_dunning to narrow the Odoo tests)
+    python3 scripts/arsuite.py lint
+    python3 scripts/arsuite.py bench
+    python3 scripts/arsuite.py setup    # venv + PostgreSQL + config only
+
+Everything it makes lives in the ignored folders ``.venv/`` and ``.local/`` of the repository.
+Odoo's source is expected at ``/opt/odoo19/src`` or wherever ``ODOO_SRC`` points.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LOCAL = REPO / ".local"
+VENV = REPO / ".venv"
+PY = VENV / "bin" / "python"
+CONF = LOCAL / "odoo.conf"
+DATA_DIR = LOCAL / "data"
+LOG_DIR = LOCAL / "log" / (re.sub(r"\W", "", os.environ.get("AR_WORKER", "")) or "main")
+# AR_WORKER=<name> isolates a developer's (or helper's) test databases, stamps and ports
+WORKER = re.sub(r"\W", "", os.environ.get("AR_WORKER", ""))
+SUFFIX = f"_{WORKER}" if WORKER else ""
+STAMPS = LOCAL / "stamps" / (WORKER or "main")
+ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19/src")).resolve()
+UMBRELLA = "ar_suite"
+MODULES = ["ar_customer_centric", "ar_peppol_edi", "ar_dunning"]
+ALL_MODULES = [*MODULES, UMBRELLA]
+# Odoo modules installed next to ours in test databases only (Odoo's demo payment provider).
+# The localisations let tests build Belgian, Dutch and German companies with their real charts;
+# account_peppol is there to prove that the suite works beside it.
+TEST_EXTRA_MODULES = ["payment_demo", "l10n_be", "l10n_nl", "l10n_de", "account_peppol"]
+DB_USER = os.environ.get("AR_DB_USER", "ar_suite")
+PRIVATE_PORT = int(os.environ.get("AR_PG_PRIVATE_PORT", "54329"))
+PRIVATE_OS_USER = "arsuite"
+DEMO_DB = os.environ.get("AR_DEMO_DB", "ar_demo")
+HTTP_PORT = int(os.environ.get("AR_HTTP_PORT", "8069"))
+TEST_HTTP_PORT = int(os.environ.get("AR_TEST_HTTP_PORT", "8169"))
+TEST_DB = f"ar_test_run{SUFFIX}"
+# Files of ours that change what is installed in a database (tests/ and readme/ do not).
+SKIP_FOR_HASH = {"tests", "readme", "__pycache__", "static/description"}
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def die(msg, code=2):
+    print(f"\nERROR: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def run(cmd, check=True, **kw):
+    return subprocess.run([str(c) for c in cmd], check=check, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# Odoo source and virtual environment
+# --------------------------------------------------------------------------------------
+def check_odoo_src():
+    if not (ODOO_SRC / "odoo-bin").is_file() or not (ODOO_SRC / "addons" / "account").is_dir():
+        die(
+            f"Odoo 19.0 Community source not found at {ODOO_SRC}.\n"
+            "  Put Odoo 19.0 Community (its odoo-bin, odoo/ and addons/) there, or point ODOO_SRC\n"
+            "  at it, e.g. `git clone --depth 1 -b 19.0 https://github.com/odoo/odoo /opt/odoo19/src`.\n"
+            "  The Odoo tests cannot run without it: nothing was skipped, this run failed."
+        )
+    release = (ODOO_SRC / "odoo" / "release.py").read_text()
+    if "version_info = (19, 0" not in release:
+        die(f"{ODOO_SRC} is not Odoo 19.0 (see odoo/release.py).")
+
+
+def file_digest(paths):
+    h = hashlib.sha1()
+    for p in paths:
+        p = Path(p)
+        h.update(str(p).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_venv():
+    reqs = [
+        ODOO_SRC / "requirements.txt",
+        REPO / "requirements.txt",
+        REPO / "requirements-dev.txt",
+        REPO / "scripts" / "constraints.txt",
+    ]
+    stamp = VENV / ".ar_suite_stamp"
+    digest = file_digest(reqs) + sys.version
+    if PY.exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"==> Creating the virtual environment in {VENV} (Odoo's requirements and ours)")
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    run([sys.executable, "-m", "venv", VENV])
+    LOCAL.mkdir(exist_ok=True)
+    # python-ldap (auth_ldap only) needs libldap headers; the suite does not use it.
+    odoo_reqs = LOCAL / "odoo-requirements.txt"
+    odoo_reqs.write_text(
+        "".join(
+            line
+            for line in (ODOO_SRC / "requirements.txt").read_text().splitlines(keepends=True)
+            if not line.lower().startswith("python-ldap")
+        )
+    )
+    env = dict(os.environ, PIP_CONSTRAINT=str(REPO / "scripts" / "constraints.txt"), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    pip = [PY, "-m", "pip", "install", "-q"]
+    run([*pip, "setuptools<81", "wheel"], env=env)
+    run([*pip, "-r", odoo_reqs, "-r", REPO / "requirements.txt", "-r", REPO / "requirements-dev.txt"], env=env)
+    run(
+        [*pip, "--no-deps", "--no-build-isolation", "-e", ODOO_SRC, "--config-settings", "editable_mode=compat"],
+        env=env,
+    )
+    stamp.write_text(digest)
+
+
+# --------------------------------------------------------------------------------------
+# PostgreSQL: the server on 127.0.0.1:5432, or a private cluster under .local/pg
+# --------------------------------------------------------------------------------------
+def pg_bin(name):
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    return str(candidates[-1]) if candidates else None
+
+
+def pg_server_bin(name):
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    if candidates:
+        return str(candidates[-1])
+    return shutil.which(name)
+
+
+def port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def psql(pg, sql, user=DB_USER, db="postgres", check=True):
+    exe = pg_bin("psql")
+    if not exe:
+        die(
+            "psql (PostgreSQL client) not found: `apt-get install postgresql-client` "
+            "(or `postgresql` for a private cluster)."
+        )
+    res = subprocess.run(
+        [exe, "-X", "-q", "-h", pg["host"], "-p", str(pg["port"]), "-U", user, "-d", db, "-tAc", sql],
+        capture_output=True,
+        text=True,
+    )
+    if check and res.returncode:
+        raise RuntimeError(res.stderr.strip())
+    return res
+
+
+def ensure_role(pg):
+    if psql(pg, "select 1", check=False).returncode == 0:
+        return
+    # Bootstrap our own non-superuser role once, as whichever administrator this server
+    # lets us in as; Odoo itself only ever connects as DB_USER.
+    admins = [os.environ.get("USER") or os.environ.get("LOGNAME") or "root", "root", "postgres"]
+    for admin in dict.fromkeys(admins):
+        res = psql(pg, f'CREATE ROLE "{DB_USER}" LOGIN CREATEDB', user=admin, check=False)
+        if res.returncode == 0:
+            say(f"==> Created the PostgreSQL role {DB_USER} (CREATEDB, not superuser)")
+            return
+    die(
+        f"PostgreSQL answers on {pg['host']}:{pg['port']} but the role {DB_USER} does not exist and "
+        f"could not be created. Create it: CREATE ROLE {DB_USER} LOGIN CREATEDB;"
+    )
+
+
+def private_cluster():
+    """Start (creating if needed) a private cluster under .local/pg, as a non-root OS user."""
+    initdb, pg_ctl = pg_server_bin("initdb"), pg_server_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        die(
+            "No PostgreSQL server answers on 127.0.0.1:5432 and no PostgreSQL server binaries "
+            "(initdb, pg_ctl) are installed to start a private one.\n"
+            "  Install them: `apt-get install postgresql` (PostgreSQL >= 13), or start a server."
+        )
+    base = LOCAL / "pg"
+    data, sock, logf = base / "data", base / "run", base / "postgresql.log"
+    base.mkdir(parents=True, exist_ok=True)
+    sock.mkdir(exist_ok=True)
+    prefix = []
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: use a dedicated system user.
+        if subprocess.run(["id", "-u", PRIVATE_OS_USER], capture_output=True).returncode:
+            run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PRIVATE_OS_USER])
+        run(["chown", "-R", f"{PRIVATE_OS_USER}:", base])
+        # every folder above .local/pg must be traversable by that user
+        for parent in [LOCAL, *LOCAL.parents]:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(parent, mode | 0o001)
+        prefix = ["runuser", "-u", PRIVATE_OS_USER, "--"]
+    if not (data / "PG_VERSION").exists():
+        say(f"==> Creating a private PostgreSQL cluster in {data}")
+        run(
+            [*prefix, initdb, "-D", data, "-U", DB_USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+            stdout=subprocess.DEVNULL,
+        )
+    pg = {"host": "127.0.0.1", "port": PRIVATE_PORT}
+    if not port_open(pg["host"], pg["port"]):
+        say(f"==> Starting the private PostgreSQL cluster on 127.0.0.1:{PRIVATE_PORT}")
+        run(
+            [
+                *prefix,
+                pg_ctl,
+                "-D",
+                data,
+                "-l",
+                logf,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-c listen_addresses=127.0.0.1 -p {PRIVATE_PORT} -c unix_socket_directories={sock} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                "start",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+    return pg
+
+
+def ensure_pg():
+    host = os.environ.get("AR_PG_HOST", "127.0.0.1")
+    port = int(os.environ.get("AR_PG_PORT", "5432"))
+    if os.environ.get("AR_PG_PRIVATE") == "1" or (LOCAL / "pg" / "data" / "PG_VERSION").exists():
+        pg = private_cluster()
+    elif port_open(host, port):
+        pg = {"host": host, "port": port}
+    else:
+        say(f"==> No PostgreSQL server answers on {host}:{port}: using a private cluster")
+        pg = private_cluster()
+    ensure_role(pg)
+    return pg
+
+
+# --------------------------------------------------------------------------------------
+# Odoo configuration and commands
+# --------------------------------------------------------------------------------------
+def addons_link_dir():
+    """A folder holding `ar_suite` -> the repository, whatever the clone is called."""
+    link_dir = LOCAL / "addons"
+    link_dir.mkdir(parents=True, exist_ok=True)
+    link = link_dir / UMBRELLA
+    if link.is_symlink() and Path(os.readlink(link)) != REPO:
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(REPO, target_is_directory=True)
+    return link_dir
+
+
+def write_config(pg):
+    link_dir = addons_link_dir()
+    addons = [ODOO_SRC / "odoo" / "addons", ODOO_SRC / "addons", REPO, link_dir]
+    text = "\n".join(
+        [
+            "[options]",
+            "; written by scripts/arsuite.py - edit the script, not this file",
+            f"addons_path = {','.join(str(a) for a in addons)}",
+            f"data_dir = {DATA_DIR}",
+            f"db_host = {pg['host']}",
+            f"db_port = {pg['port']}",
+            f"db_user = {DB_USER}",
+            "http_interface = 127.0.0.1",
+            f"http_port = {HTTP_PORT}",
+            "list_db = True",
+            "",
+        ]
+    )
+    LOCAL.mkdir(exist_ok=True)
+    if not CONF.exists() or CONF.read_text() != text:
+        CONF.write_text(text)
+    for d in (DATA_DIR, LOG_DIR, STAMPS):
+        d.mkdir(parents=True, exist_ok=True)
+
+
+def setup(quiet=False):
+    check_odoo_src()
+    ensure_venv()
+    pg = ensure_pg()
+    write_config(pg)
+    if not quiet:
+        say(f"==> Odoo {ODOO_SRC}, PostgreSQL {pg['host']}:{pg['port']} as {DB_USER}, config {CONF}")
+    return pg
+
+
+def odoo_cmd(*args, subcommand=None):
+    sub = [subcommand] if subcommand else []
+    return [str(PY), str(ODOO_SRC / "odoo-bin"), *sub, "-c", str(CONF), *map(str, args)]
+
+
+def db_exists(pg, name):
+    res = psql(pg, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+    return res.stdout.strip() == "1"
+
+
+def drop_db(pg, name):
+    psql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    shutil.rmtree(DATA_DIR / "filestore" / name, ignore_errors=True)
+
+
+def copy_db(pg, src, dst):
+    drop_db(pg, dst)
+    psql(pg, f'CREATE DATABASE "{dst}" TEMPLATE "{src}"')
+    src_fs = DATA_DIR / "filestore" / src
+    if src_fs.exists():
+        shutil.copytree(src_fs, DATA_DIR / "filestore" / dst)
+
+
+def rename_db(pg, src, dst):
+    drop_db(pg, dst)
+    psql(pg, f'ALTER DATABASE "{src}" RENAME TO "{dst}"')
+    src_fs = DATA_DIR / "filestore" / src
+    if src_fs.exists():
+        src_fs.rename(DATA_DIR / "filestore" / dst)
+
+
+def module_installed(pg, db, module):
+    res = psql(pg, f"SELECT state FROM ir_module_module WHERE name = '{module}'", db=db, check=False)
+    return res.returncode == 0 and res.stdout.strip() == "installed"
+
+
+def modules_digest(modules=ALL_MODULES):
+    """Digest of the files that decide what installing our modules puts in a database."""
+    h = hashlib.sha1((ODOO_SRC / "odoo" / "release.py").read_bytes())
+    for module in modules:
+        root = REPO if module == UMBRELLA else REPO / module
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root)
+            if (
+                module == UMBRELLA
+                and rel.parts
+                and rel.parts[0] in (*MODULES, ".git", ".venv", ".local", "bench", "scripts", "repo_tests", ".ci")
+            ):
+                continue
+            if any(part in SKIP_FOR_HASH or part.startswith(".") for part in rel.parts[:-1]):
+                continue
+            if str(rel).startswith("static/description") or path.suffix in (".pyc", ".md", ".pot"):
+                continue
+            if path.is_file():
+                h.update(str(rel).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def odoo_install(pg, db, modules, log_path, demo=False, extra=()):
+    """Install modules into db; return the WARNING/ERROR lines of Odoo's log."""
+    Path(log_path).unlink(missing_ok=True)
+    args = [
+        "-d",
+        db,
+        "-i",
+        ",".join(modules),
+        "--stop-after-init",
+        "--no-http",
+        f"--logfile={log_path}",
+        "--log-level=info",
+        *extra,
+    ]
+    if demo:
+        args.append("--with-demo")
+    res = subprocess.run(odoo_cmd(*args), capture_output=True, text=True)
+    log = Path(log_path).read_text() if Path(log_path).exists() else ""
+    bad = [line for line in log.splitlines() if re.search(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", line)]
+    if res.returncode:
+        bad.append(f"odoo exited with {res.returncode}: {res.stderr.strip()[-2000:]}")
+    return bad
+
+
+# --------------------------------------------------------------------------------------
+# make run
+# --------------------------------------------------------------------------------------
+LOGINS = [
+    ("accountant (internal user, Accounting)", "accountant", "accountant"),
+    ("buyer (portal user of a customer)", "buyer", "buyer"),
+    ("administrator", "admin", "admin"),
+]
+
+
+def cmd_run(args):
+    t0 = time.time()
+    pg = setup()
+    digest = modules_digest()
+    stamp = STAMPS / f"demo-{DEMO_DB}"
+    if not db_exists(pg, DEMO_DB) or not module_installed(pg, DEMO_DB, UMBRELLA):
+        drop_db(pg, DEMO_DB)
+        say(f"==> Creating the database {DEMO_DB} with ar_suite and demo data (about two minutes)")
+        log_path = LOG_DIR / f"install-{DEMO_DB}.log"
+        bad = odoo_install(
+            pg,
+            DEMO_DB,
+            [UMBRELLA, *TEST_EXTRA_MODULES],
+            log_path,
+            demo=True,
+            extra=["--load-language=nl_BE,fr_BE,de_DE,nl_NL"],
+        )
+        if not module_installed(pg, DEMO_DB, UMBRELLA):
+            die(f"Installing ar_suite failed; see {log_path}:\n" + "\n".join(bad[-20:]))
+        stamp.write_text(digest)
+    elif not stamp.exists() or stamp.read_text() != digest:
+        say(f"==> Module files changed: updating the ar_* modules in {DEMO_DB}")
+        res = subprocess.run(
+            odoo_cmd(
+                "-d",
+                DEMO_DB,
+                "-u",
+                ",".join(ALL_MODULES),
+                "--stop-after-init",
+                "--no-http",
+                f"--logfile={LOG_DIR / 'update-demo.log'}",
+            )
+        )
+        if res.returncode:
+            die(f"Updating {DEMO_DB} failed; see {LOG_DIR / 'update-demo.log'}")
+        stamp.write_text(digest)
+    say("")
+    say(f"ar_suite is ready ({time.time() - t0:.0f}s): http://127.0.0.1:{HTTP_PORT}/odoo (database {DEMO_DB})")
+    for label, login, password in LOGINS:
+        say(f"  {label:42s} login {login:12s} password {password}")
+    say(f"  the buyer's portal: http://127.0.0.1:{HTTP_PORT}/my/invoices")
+    say("Stop with Ctrl-C. Odoo shell: bin/odoo shell -d " + DEMO_DB)
+    say("")
+    sys.stdout.flush()
+    os.execv(str(PY), odoo_cmd("-d", DEMO_DB, "--db-filter", f"^{DEMO_DB}$"))
+
+
+# --------------------------------------------------------------------------------------
+# make lint
+# --------------------------------------------------------------------------------------
+def python_paths():
+    return [str(REPO / m) for m in MODULES] + [
+        str(p)
+        for p in (
+            REPO / "__init__.py",
+            REPO / "__manifest__.py",
+            REPO / "models",
+            REPO / "tests",
+            REPO / "controllers",
+            REPO / "wizards",
+            REPO / "bench",
+            REPO / "scripts",
+            REPO / "repo_tests",
+        )
+        if p.exists()
+    ]
+
+
+def lint():
+    """Return a list of (check name, ok, output)."""
+    results = []
+    ruff = [str(VENV / "bin" / "ruff"), "check", "--no-cache", *python_paths()]
+    res = subprocess.run(ruff, capture_output=True, text=True, cwd=REPO)
+    results.append(("ruff", res.returncode == 0, res.stdout + res.stderr))
+    fmt = [str(VENV / "bin" / "ruff"), "format", "--check", "--no-cache", *python_paths()]
+    res = subprocess.run(fmt, capture_output=True, text=True, cwd=REPO)
+    results.append(("ruff format", res.returncode == 0, res.stdout + res.stderr))
+    # pylint with pylint-odoo: the mandatory checks must give nothing
+    # one run over the umbrella (through its ar_suite link) covers the three modules inside it
+    umbrella = addons_link_dir() / UMBRELLA
+    pylint = [
+        str(PY),
+        "-m",
+        "pylint",
+        f"--rcfile={REPO / '.pylintrc-mandatory'}",
+        "--ignore=.venv,.local,.git,bench,scripts,repo_tests,.ci",
+        str(umbrella),
+    ]
+    env = dict(os.environ, PYTHONPATH=f"{umbrella.parent}:{REPO}")
+    res = subprocess.run(pylint, capture_output=True, text=True, cwd=REPO, env=env)
+    results.append(("pylint-odoo (mandatory)", res.returncode == 0, res.stdout + res.stderr))
+    return results
+
+
+def cmd_lint(args):
+    setup(quiet=True)
+    failed = 0
+    for name, ok, out in lint():
+        say(f"--- {name}: {'ok' if ok else 'FAILED'}")
+        if not ok:
+            failed += 1
+            say(out.strip())
+    sys.exit(1 if failed else 0)
+
+
+# --------------------------------------------------------------------------------------
+# make test
+# --------------------------------------------------------------------------------------
+def odoo_dependencies():
+    """The Odoo (non-ar) modules our manifests depend on: the base template installs them."""
+    import ast
+
+    deps = set(TEST_EXTRA_MODULES)
+    for module in ALL_MODULES:
+        manifest = (REPO if module == UMBRELLA else REPO / module) / "__manifest__.py"
+        for dep in ast.literal_eval(manifest.read_text()).get("depends", []):
+            if dep not in ALL_MODULES:
+                deps.add(dep)
+    return sorted(deps)
+
+
+def build_template(pg, name, source, modules, label):
+    """Create database `name` from `source` (or empty) by installing `modules`."""
+    build = f"{name}_build"
+    log_path = LOG_DIR / f"{label}.log"
+    t0 = time.time()
+    if source:
+        copy_db(pg, source, build)
+    else:
+        drop_db(pg, build)
+    bad = odoo_install(pg, build, modules, log_path)
+    say(f"    {label}: installed {', '.join(modules)} in {time.time() - t0:.0f}s")
+    return build, bad
+
+
+def ensure_templates(pg, checks, modules=ALL_MODULES):
+    """Base template (Odoo dependencies), per-module stand-alone installs, full template.
+
+    `modules` narrows the work to some of our modules (AR_MODULES=ar_dunning): the full
+    template then holds those modules only.
+    """
+    deps = odoo_dependencies()
+    base_key = hashlib.sha1(
+        ("|".join(deps) + (ODOO_SRC / "odoo" / "release.py").read_text() + str(ODOO_SRC)).encode()
+    ).hexdigest()[:10]
+    prefix = f"ar_tmpl{SUFFIX}_"
+    base = f"{prefix}base_{base_key}"
+    if not db_exists(pg, base):
+        say("==> Building the base template database (Odoo dependencies, once)")
+        build, bad = build_template(pg, base, None, deps, "template-base")
+        if not module_installed(pg, build, deps[0]):
+            die("Installing Odoo's base modules failed:\n" + "\n".join(bad[-30:]), code=1)
+        rename_db(pg, build, base)
+
+    # Each feature module, and the umbrella, must install on its own with a clean log.
+    whole = list(modules) == ALL_MODULES
+    full_modules = [UMBRELLA] if whole else list(modules)
+    for module in modules:
+        key = modules_digest([module] if module != UMBRELLA else ALL_MODULES) + base_key
+        stamp = STAMPS / f"install-{module}"
+        if stamp.exists() and stamp.read_text() == key:
+            checks.append((f"install {module} alone, clean log", True, "(unchanged)"))
+            continue
+        build, bad = build_template(pg, f"ar_chk{SUFFIX}_{module}", base, [module], f"install-{module}")
+        ok = module_installed(pg, build, module) and not bad
+        checks.append((f"install {module} alone, clean log", ok, "\n".join(bad)))
+        if ok:
+            stamp.write_text(key)
+        drop_db(pg, build)
+    # The template the tests run on: base + our modules (all of them: the umbrella).
+    full_key = modules_digest(list(modules)) + base_key + "|".join(full_modules)
+    full_name = f"{prefix}full_{hashlib.sha1(full_key.encode()).hexdigest()[:12]}"
+    if not db_exists(pg, full_name):
+        build, bad = build_template(pg, full_name, base, full_modules, "template-full")
+        if not all(module_installed(pg, build, m) for m in full_modules):
+            drop_db(pg, build)
+            die("The test template database could not be built:\n" + "\n".join(bad[-30:]), code=1)
+        rename_db(pg, build, full_name)
+    # forget older templates of this worker
+    res = psql(pg, f"SELECT datname FROM pg_database WHERE datname ~ '^{prefix}(base|full)_[0-9a-f]+$'")
+    for old in res.stdout.split():
+        if old not in (base, full_name):
+            drop_db(pg, old)
+    return full_name
+
+
+RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+STATS_RE = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests")
+SKIP_RE = re.compile(r" INFO \S+ \S+: skipped (.*)")
+FAIL_RE = re.compile(r" (ERROR|CRITICAL) \S+ (\S+): (FAIL|ERROR): (.*)")
+
+
+def run_odoo_tests(pg, template, tags):
+    copy_db(pg, template, TEST_DB)
+    log_path = LOG_DIR / "test-odoo.log"
+    say(f"==> Odoo tests ({tags}) on a copy of {template}; full log: {log_path}")
+    cmd = odoo_cmd(
+        "-d",
+        TEST_DB,
+        "--test-tags",
+        tags,
+        "--stop-after-init",
+        "--log-level=test",
+        f"--http-port={TEST_HTTP_PORT}",
+        "--workers=0",
+        "--max-cron-threads=0",
+    )
+    t0 = time.time()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            log.write(line)
+            if re.search(
+                r" (WARNING|ERROR|CRITICAL) |odoo\.tests\.stats|when loading database|"
+                r"^(Traceback|\s+File |AssertionError)",
+                line,
+            ):
+                sys.stdout.write(line)
+        proc.wait()
+    text = log_path.read_text()
+    m = RESULT_RE.findall(text)
+    say(f"    Odoo tests ran in {time.time() - t0:.0f}s")
+    if not m:
+        return 0, 1, ["Odoo did not report a test result (did it crash?)"], {}
+    failed, errors, total = map(int, m[-1])
+    per_module = {mod: int(n) for mod, n in STATS_RE.findall(text)}
+    problems = [f"{mod}.{what}: {desc}" for _lvl, mod, what, desc in FAIL_RE.findall(text)]
+    skipped = SKIP_RE.findall(text)
+    problems += [f"skipped (tests must not skip): {s}" for s in skipped]
+    bad_lines = failed + errors + len(skipped)
+    if proc.returncode and not bad_lines:
+        problems.append(f"odoo exited with {proc.returncode}")
+        bad_lines = 1
+    return total - failed - errors, bad_lines, problems, per_module
+
+
+def run_pytest():
+    res = subprocess.run(
+        [str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "repo_tests")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    out = res.stdout + res.stderr
+    passed = sum(int(n) for n in re.findall(r"(\d+) passed", out.splitlines()[-1] if out else ""))
+    failed = sum(int(n) for n in re.findall(r"(\d+) (?:failed|error)", out.splitlines()[-1] if out else ""))
+    if res.returncode and not failed:
+        failed = 1
+    return passed, failed, out
+
+
+def cmd_test(args):
+    t0 = time.time()
+    modules = [m for m in os.environ.get("AR_MODULES", "").split(",") if m] or ALL_MODULES
+    unknown = set(modules) - set(ALL_MODULES)
+    if unknown:
+        die(f"AR_MODULES: unknown module(s) {', '.join(sorted(unknown))}")
+    tags = os.environ.get("TAGS") or ",".join(f"/{m}" for m in modules)
+    pg = setup()
+    passed = failed = 0
+    failures = []
+
+    if not os.environ.get("SKIP_LINT"):
+        say("==> Lint: ruff, pylint-odoo")
+        for name, ok, out in lint():
+            say(f"    {name}: {'ok' if ok else 'FAILED'}")
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+                failures.append(name)
+                say(out.strip())
+
+    say("==> Template databases")
+    checks = []
+    template = ensure_templates(pg, checks, modules)
+    for name, ok, out in checks:
+        say(f"    {name}: {'ok' if ok else 'FAILED'}")
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            failures.append(name)
+            say("      " + out.replace("\n", "\n      "))
+
+    ok_n, bad_n, problems, per_module = run_odoo_tests(pg, template, tags)
+    passed += ok_n
+    failed += bad_n
+    failures += problems
+    if not os.environ.get("TAGS"):
+        for module in modules:
+            if not per_module.get(module):
+                failed += 1
+                failures.append(f"no Odoo test ran for {module}")
+    say("    per module: " + ", ".join(f"{k} {v}" for k, v in sorted(per_module.items())))
+
+    say("==> Repository tests (pytest repo_tests/)")
+    p_ok, p_bad, out = run_pytest()
+    say("    " + (out.strip().splitlines() or ["(no output)"])[-1])
+    if p_bad:
+        say(out)
+        failures.append("pytest repo_tests")
+    passed += p_ok
+    failed += p_bad
+
+    say("")
+    if failures:
+        say("Failures:")
+        for f in failures:
+            say(f"  - {f}")
+    say(f"make test took {time.time() - t0:.0f}s")
+    say(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+# --------------------------------------------------------------------------------------
+# make bench
+# --------------------------------------------------------------------------------------
+def cmd_bench(args):
+    pg = setup()
+    env = dict(
+        os.environ,
+        AR_ODOO_CONF=str(CONF),
+        AR_ODOO_SRC=str(ODOO_SRC),
+        AR_PG_HOST=pg["host"],
+        AR_PG_PORT=str(pg["port"]),
+        AR_DB_USER=DB_USER,
+        PYTHONPATH=str(REPO),
+    )
+    only = os.environ.get("BENCH")
+    rc = 0
+    for script in sorted((REPO / "bench").glob("bench_*.py")):
+        if only and only not in script.name:
+            continue
+        say(f"==> {script.name}")
+        rc |= subprocess.run([str(PY), str(script)], env=env, cwd=REPO).returncode
+    sys.exit(rc)
+
+
+# --------------------------------------------------------------------------------------
+# make i18n: export the .pot files and merge them into nl/fr/de .po
+# --------------------------------------------------------------------------------------
+I18N_LANGS = {"nl": "Dutch", "fr": "French", "de": "German"}
+
+
+def merge_po(module_dir, module):
+    """Rewrite nl/fr/de .po from the fresh .pot, keeping every existing translation."""
+    import polib  # from the venv (Odoo requires it)
+
+    pot = polib.pofile(str(module_dir / "i18n" / f"{module}.pot"))
+    missing = {}
+    for lang, lang_name in I18N_LANGS.items():
+        path = module_dir / "i18n" / f"{lang}.po"
+        old = polib.pofile(str(path)) if path.exists() else polib.POFile()
+        known = {(e.msgctxt, e.msgid): e.msgstr for e in old if e.msgstr and "fuzzy" not in e.flags}
+        by_id = {e.msgid: e.msgstr for e in old if e.msgstr and "fuzzy" not in e.flags}
+        new = polib.POFile(wrapwidth=78)
+        new.metadata = dict(pot.metadata)
+        new.metadata.update(
+            {"Language": lang, "Language-Team": lang_name, "Plural-Forms": "nplurals=2; plural=(n != 1);"}
+        )
+        new.header = f"Translation of Odoo Server.\n{lang_name} translation of {module}"
+        count = 0
+        for entry in pot:
+            msgstr = known.get((entry.msgctxt, entry.msgid)) or by_id.get(entry.msgid, "")
+            count += not msgstr
+            new.append(
+                polib.POEntry(
+                    msgid=entry.msgid,
+                    msgstr=msgstr,
+                    msgctxt=entry.msgctxt,
+                    occurrences=entry.occurrences,
+                    comment=entry.comment,
+                    tcomment=entry.tcomment,
+                    flags=[f for f in entry.flags if f != "fuzzy"],
+                )
+            )
+        new.save(str(path))
+        missing[lang] = count
+    return missing
+
+
+def cmd_i18n(args):
+    """Export <module>.pot from a fresh test template and merge it into nl/fr/de .po."""
+    pg = setup(quiet=True)
+    if Path(sys.prefix) != VENV:
+        os.execv(str(PY), [str(PY), __file__, "i18n", *args])  # polib lives in the venv
+    modules = [m for m in (args or os.environ.get("AR_MODULES", "").split(",")) if m] or ALL_MODULES
+    template = ensure_templates(pg, [], modules)
+    db = f"ar_i18n{SUFFIX}"
+    copy_db(pg, template, db)
+    res = subprocess.run(
+        [str(PY), str(ODOO_SRC / "odoo-bin"), "i18n", "export", "-c", str(CONF), "-d", db, *modules, "-l", "pot"],
+        capture_output=True,
+        text=True,
+    )
+    drop_db(pg, db)
+    if res.returncode:
+        die("Exporting the .pot files failed:\n" + res.stderr[-3000:])
+    for module in modules:
+        module_dir = REPO if module == UMBRELLA else REPO / module
+        missing = merge_po(module_dir, module)
+        say(f"{module}: " + ", ".join(f"{lang}.po {n} untranslated" for lang, n in missing.items()))
+
+
+def cmd_setup(args):
+    setup()
+
+
+def cmd_odoo(args):
+    """bin/odoo: odoo-bin with the project's configuration."""
+    setup(quiet=True)
+    subcommands_without_config = {"help", "scaffold", "upgrade_code", "cloc", "--help", "-h", "--version"}
+    if args and not args[0].startswith("-"):
+        if args[0] == "i18n" and len(args) > 1:  # odoo-bin i18n <export|import|loadlang> -c ...
+            cmd = [str(PY), str(ODOO_SRC / "odoo-bin"), "i18n", args[1], "-c", str(CONF), *args[2:]]
+        elif args[0] in subcommands_without_config:
+            cmd = [str(PY), str(ODOO_SRC / "odoo-bin"), *args]
+        else:
+            cmd = odoo_cmd(*args[1:], subcommand=args[0])
+    else:
+        cmd = odoo_cmd(*args)
+    os.execv(str(PY), cmd)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "lint": cmd_lint,
+    "bench": cmd_bench,
+    "setup": cmd_setup,
+    "odoo": cmd_odoo,
+    "i18n": cmd_i18n,
+}
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        die(f"usage: {sys.argv[0]} {{{'|'.join(COMMANDS)}}} [args]")
+    COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
