@@ -1,0 +1,92 @@
+"""Shared helpers for the benchmarks in bench/ (run them with `make bench`, BENCH=name narrows).
+
+A benchmark gets a database of its own, copied from the test template (Odoo's dependencies
+and the ar_* modules installed, no demo data), and an Odoo environment on it:
+
+    from bench.common import bench_env, Timer, report
+
+    with bench_env("bench_dunning", modules=["ar_dunning"]) as env:
+        ... build data with env ...
+        env.cr.commit()
+        with Timer(env) as t:
+            ... the measured work ...
+        report("dunning preview", seconds=t.seconds, queries=t.queries, per_item=10000)
+
+Benchmarks print their numbers; they are not tests and `make test` does not run them.
+"""
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import arsuite  # noqa: E402
+
+
+def prepare_db(name, modules=None):
+    """A fresh database `name` copied from the template holding `modules` (default: all)."""
+    pg = arsuite.setup(quiet=True)
+    template = arsuite.ensure_templates(pg, [], modules or arsuite.ALL_MODULES)
+    arsuite.copy_db(pg, template, name)
+    return name
+
+
+def drop_db(name):
+    arsuite.drop_db(arsuite.setup(quiet=True), name)
+
+
+@contextlib.contextmanager
+def bench_env(name, modules=None, keep=False):
+    """Yield a superuser environment on a fresh copy of the template."""
+    prepare_db(name, modules)
+    import odoo
+    from odoo import api
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(["-c", str(arsuite.CONF), "-d", name, "--log-level=warn"], setup_logging=True)
+    odoo.tools.config["db_name"] = [name] if isinstance(config["db_name"], list) else name
+    registry = Registry(name)
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            yield env
+    finally:
+        Registry.delete(name)
+        if not keep:
+            drop_db(name)
+
+
+class Timer:
+    """Wall time and SQL queries of a block."""
+
+    def __init__(self, env=None):
+        self.env = env
+
+    def __enter__(self):
+        from odoo import sql_db
+
+        self._sql = sql_db
+        self._q0 = sql_db.sql_counter
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._t0
+        self.queries = self._sql.sql_counter - self._q0
+
+
+def report(label, seconds, queries=None, per_item=None, *, unit="item", extra=""):
+    line = f"{label:48s} {seconds:8.2f} s"
+    if queries is not None:
+        line += f" {queries:8d} queries"
+    if per_item:
+        line += f"  | {per_item / seconds:8.1f} {unit}/s"
+        if queries is not None:
+            line += f", {queries / per_item:6.2f} queries/{unit}"
+    if extra:
+        line += f"  {extra}"
+    print(line, flush=True)
