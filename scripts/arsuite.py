@@ -57,8 +57,13 @@ def say(msg=""):
     print(msg, flush=True)
 
 
+SUMMARY = {}  # set by `test`: die() then still ends with the "N passed, M failed" line
+
+
 def die(msg, code=2):
-    print(f"\nERROR: {msg}", file=sys.stderr, flush=True)
+    print(f"\nERROR: {msg}", flush=True)
+    if SUMMARY:
+        print(f"{SUMMARY['passed']} passed, {SUMMARY['failed'] + 1} failed", flush=True)
     sys.exit(code)
 
 
@@ -664,6 +669,7 @@ def cmd_test(args):
     if unknown:
         die(f"AR_MODULES: unknown module(s) {', '.join(sorted(unknown))}")
     tags = os.environ.get("TAGS") or ",".join(f"/{m}" for m in modules)
+    SUMMARY.update(passed=0, failed=0)
     pg = setup()
     passed = failed = 0
     failures = []
@@ -679,6 +685,7 @@ def cmd_test(args):
                 failures.append(name)
                 say(out.strip())
 
+    SUMMARY.update(passed=passed, failed=failed)
     say("==> Template databases")
     checks = []
     template = ensure_templates(pg, checks, modules)
