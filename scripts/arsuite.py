@@ -33,6 +33,9 @@ LOG_DIR = LOCAL / "log" / (re.sub(r"\W", "", os.environ.get("AR_WORKER", "")) or
 # AR_WORKER=<name> isolates a developer's (or helper's) test databases, stamps and ports
 WORKER = re.sub(r"\W", "", os.environ.get("AR_WORKER", ""))
 SUFFIX = f"_{WORKER}" if WORKER else ""
+# Databases are shared by every clone on this server: tag ours with the clone's path, because
+# a template's filestore lives in this clone's .local/data.
+REPO_TAG = hashlib.sha1(str(REPO).encode()).hexdigest()[:6]
 STAMPS = LOCAL / "stamps" / (WORKER or "main")
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19/src")).resolve()
 UMBRELLA = "ar_suite"
@@ -48,7 +51,7 @@ PRIVATE_OS_USER = "arsuite"
 DEMO_DB = os.environ.get("AR_DEMO_DB", "ar_demo")
 HTTP_PORT = int(os.environ.get("AR_HTTP_PORT", "8069"))
 TEST_HTTP_PORT = int(os.environ.get("AR_TEST_HTTP_PORT", "8169"))
-TEST_DB = f"ar_test_run{SUFFIX}"
+TEST_DB = f"ar_test{SUFFIX}_{REPO_TAG}"
 # Files of ours that change what is installed in a database (tests/ and readme/ do not).
 SKIP_FOR_HASH = {"tests", "readme", "__pycache__", "static/description"}
 
@@ -556,7 +559,7 @@ def ensure_templates(pg, checks, modules=ALL_MODULES):
     base_key = hashlib.sha1(
         ("|".join(deps) + (ODOO_SRC / "odoo" / "release.py").read_text() + str(ODOO_SRC)).encode()
     ).hexdigest()[:10]
-    prefix = f"ar_tmpl{SUFFIX}_"
+    prefix = f"ar_tmpl{SUFFIX}_{REPO_TAG}_"
     base = f"{prefix}base_{base_key}"
     if not db_exists(pg, base):
         say("==> Building the base template database (Odoo dependencies, once)")
@@ -574,7 +577,7 @@ def ensure_templates(pg, checks, modules=ALL_MODULES):
         if stamp.exists() and stamp.read_text() == key:
             checks.append((f"install {module} alone, clean log", True, "(unchanged)"))
             continue
-        build, bad = build_template(pg, f"ar_chk{SUFFIX}_{module}", base, [module], f"install-{module}")
+        build, bad = build_template(pg, f"ar_chk{SUFFIX}_{REPO_TAG}_{module}", base, [module], f"install-{module}")
         ok = module_installed(pg, build, module) and not bad
         checks.append((f"install {module} alone, clean log", ok, "\n".join(bad)))
         if ok:
@@ -802,7 +805,7 @@ def cmd_i18n(args):
         os.execv(str(PY), [str(PY), __file__, "i18n", *args])  # polib lives in the venv
     modules = [m for m in (args or os.environ.get("AR_MODULES", "").split(",")) if m] or ALL_MODULES
     template = ensure_templates(pg, [], modules)
-    db = f"ar_i18n{SUFFIX}"
+    db = f"ar_i18n{SUFFIX}_{REPO_TAG}"
     copy_db(pg, template, db)
     res = subprocess.run(
         [str(PY), str(ODOO_SRC / "odoo-bin"), "i18n", "export", "-c", str(CONF), "-d", db, *modules, "-l", "pot"],
