@@ -12,5 +12,11 @@
     "external_dependencies": {"python": ["qrcode", "sepaxml", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/portal_security.xml",
+        "data/portal_mail_data.xml",
+        "data/portal_cron_data.xml",
+        "views/ar_dispute_views.xml",
+        "views/ar_sepa_mandate_views.xml",
+        "views/portal_templates.xml",
     ],
 }

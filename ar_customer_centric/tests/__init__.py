@@ -1,1 +1,2 @@
 from . import test_segment
+from . import test_portal_contracts

@@ -1,0 +1,71 @@
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ar_dispute_ids = fields.One2many("ar.dispute", "move_id", string="Disputes", readonly=True)
+    ar_dispute_state = fields.Selection(
+        selection=[("open", "Open"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+        string="Dispute Status",
+        compute="_compute_ar_dispute_state",
+        store=True,
+        index="btree_not_null",
+        help="State of the buyer's latest dispute on this invoice. While a dispute is open the "
+        "invoice is excluded from follow-up (reminders).",
+    )
+    ar_no_followup_before_dispute = fields.Boolean(
+        string="No Follow-Up Before Dispute",
+        copy=False,
+        readonly=True,
+        help="Technical: value of 'No Follow-Up' before the first open dispute, restored once "
+        "every dispute of the invoice is resolved.",
+    )
+
+    @api.depends("ar_dispute_ids.state")
+    def _compute_ar_dispute_state(self):
+        for move in self:
+            disputes = move.ar_dispute_ids
+            if not disputes:
+                move.ar_dispute_state = False
+            elif any(d.state == "open" for d in disputes):
+                move.ar_dispute_state = "open"
+            else:
+                move.ar_dispute_state = disputes.sorted("id")[-1].state
+
+    def _ar_get_pay_url(self):
+        """Absolute URL that opens the payment form of this invoice directly.
+
+        The link carries the invoice's portal access token (no login needed) and the
+        ``payment=True`` flag that makes ``account_payment`` open its payment dialog on load.
+        """
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url(
+            query_string="&payment=True", anchor="portal_pay"
+        )
+
+    @api.model
+    def _ar_open_invoices_domain(self, commercial_partner):
+        """Open customer invoices of a commercial partner that can be paid online."""
+        return Domain(
+            [
+                ("commercial_partner_id", "=", commercial_partner.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+
+    def _ar_set_disputed(self):
+        """Take the invoices out of collection while a dispute is open (call before opening)."""
+        for move in self:
+            if move.ar_dispute_state != "open":
+                move.ar_no_followup_before_dispute = move.no_followup
+            move.no_followup = True
+
+    def _ar_restore_followup(self):
+        """Put the invoices back into collection once no dispute is open any more."""
+        for move in self:
+            if move.ar_dispute_state != "open":
+                move.no_followup = move.ar_no_followup_before_dispute

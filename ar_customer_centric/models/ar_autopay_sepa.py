@@ -1,0 +1,211 @@
+import base64
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+
+PAIN_008_SCHEMA = "pain.008.001.08"
+
+
+class ArSepaCollection(models.Model):
+    _name = "ar.sepa.collection"
+    _description = "SEPA Direct Debit Collection"
+    _inherit = ["mail.thread"]
+    _order = "collection_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Bank Journal",
+        required=True,
+        check_company=True,
+        domain="[('type', '=', 'bank')]",
+        help="Bank account credited by the collection; receives the payments.",
+    )
+    collection_date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
+    line_ids = fields.One2many("ar.sepa.collection.line", "collection_id", string="Collections")
+    state = fields.Selection(
+        selection=[("draft", "Draft"), ("exported", "Exported"), ("done", "Reconciled")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount_total = fields.Monetary(compute="_compute_amount_total", string="Total")
+    xml_file = fields.Binary(string="pain.008 File", readonly=True, attachment=True, copy=False)
+    xml_filename = fields.Char(readonly=True, copy=False)
+
+    @api.depends("line_ids.amount")
+    def _compute_amount_total(self):
+        for collection in self:
+            collection.amount_total = sum(collection.line_ids.mapped("amount"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # EXTENDS 'mail'
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env._("Direct Debit %(date)s", date=vals.get("collection_date") or fields.Date.context_today(self))
+        return super().create(vals_list)
+
+    @api.model
+    def _ar_add_invoices(self, invoices):
+        """Add the invoices to the draft collection of their company (created if needed)."""
+        collections = self.browse()
+        for company in invoices.company_id:
+            company_invoices = invoices.filtered(lambda m, c=company: m.company_id == c)
+            collection = self.search(
+                [("company_id", "=", company.id), ("state", "=", "draft")], limit=1
+            )
+            if not collection:
+                journal = self.env["account.journal"].search(
+                    [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+                )
+                if not journal:
+                    continue
+                collection = self.create({"company_id": company.id, "journal_id": journal.id})
+            lines = []
+            for move in company_invoices:
+                mandate = move.commercial_partner_id.with_company(company).ar_autopay_mandate_id
+                lines.append(
+                    Command.create(
+                        {"move_id": move.id, "mandate_id": mandate.id, "amount": move.amount_residual}
+                    )
+                )
+            collection.line_ids = lines
+            company_invoices.write({"ar_autopay_state": "collecting"})
+            collections |= collection
+        return collections
+
+    def _ar_build_pain008(self):
+        """The pain.008.001.08 XML of the collection, validated against the schema by sepaxml."""
+        self.ensure_one()
+        from sepaxml import SepaDD  # noqa: PLC0415 external dependency, imported on use
+
+        company = self.company_id
+        if not company.ar_sepa_creditor_identifier:
+            raise UserError(
+                self.env._(
+                    "Set the SEPA Creditor Identifier of %(company)s (Settings > Companies) before "
+                    "exporting a direct debit collection.",
+                    company=company.name,
+                )
+            )
+        bank = self.journal_id.bank_account_id
+        if not bank or not bank.acc_number:
+            raise UserError(
+                self.env._(
+                    "Set the bank account of the journal %(journal)s before exporting the collection.",
+                    journal=self.journal_id.name,
+                )
+            )
+        if not self.line_ids:
+            raise UserError(self.env._("The collection has no invoices to collect."))
+        schemes = set(self.line_ids.mandate_id.mapped("scheme"))
+        if len(schemes) > 1:
+            raise UserError(self.env._("A collection file holds one scheme: split CORE and B2B mandates."))
+        config = {
+            "name": company.name[:70],
+            "IBAN": bank.acc_number.replace(" ", ""),
+            "batch": True,
+            "creditor_id": company.ar_sepa_creditor_identifier,
+            "currency": self.currency_id.name,
+            "instrument": schemes.pop(),
+        }
+        if bank.bank_bic:
+            config["BIC"] = bank.bank_bic
+        sdd = SepaDD(config, schema=PAIN_008_SCHEMA, clean=True)
+        for line in self.line_ids:
+            mandate = line.mandate_id
+            payment = {
+                "name": mandate.account_holder,
+                "IBAN": mandate.iban,
+                "amount": round(line.amount * 100),
+                "type": line.sequence_type,
+                "collection_date": self.collection_date,
+                "mandate_id": mandate.name,
+                "mandate_date": mandate.signature_date,
+                "description": (line.move_id.payment_reference or line.move_id.name)[:140],
+                "endtoend_id": line.end_to_end_id,
+            }
+            if mandate.bic:
+                payment["BIC"] = mandate.bic
+            sdd.add_payment(payment)
+        return sdd.export(validate=True, pretty_print=True)
+
+    def action_export(self):
+        """Export the pain.008 file; the mandates move from FRST to RCUR."""
+        for collection in self:
+            if collection.state != "draft":
+                raise UserError(self.env._("Only draft collections can be exported."))
+            for line in collection.line_ids:
+                line.sequence_type = line.mandate_id.sequence_type
+                line.end_to_end_id = line.end_to_end_id or f"AR{line.move_id.id}-{line.id}"[:35]
+            content = collection._ar_build_pain008()
+            collection.write(
+                {
+                    "xml_file": base64.b64encode(content),
+                    "xml_filename": f"{PAIN_008_SCHEMA}-{collection.collection_date}-{collection.id}.xml",
+                    "state": "exported",
+                }
+            )
+            for mandate in collection.line_ids.mandate_id:
+                mandate.last_collection_date = collection.collection_date
+        return True
+
+    def action_reconcile(self):
+        """The bank credited the collection: register one payment per invoice and reconcile."""
+        for collection in self:
+            if collection.state != "exported":
+                raise UserError(self.env._("Export the collection before reconciling it."))
+            for line in collection.line_ids.filtered(lambda x: not x.payment_id):
+                wizard = (
+                    self.env["account.payment.register"]
+                    .with_context(active_model="account.move", active_ids=line.move_id.ids)
+                    .create(
+                        {
+                            "journal_id": collection.journal_id.id,
+                            "payment_date": collection.collection_date,
+                            "amount": line.amount,
+                            "communication": line.end_to_end_id,
+                        }
+                    )
+                )
+                line.payment_id = wizard._create_payments()[:1]
+            collection.line_ids.move_id._ar_autopay_succeeded()
+            collection.state = "done"
+        return True
+
+    def action_download(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/ar.sepa.collection/{self.id}/xml_file/{self.xml_filename}?download=true",
+            "target": "self",
+        }
+
+
+class ArSepaCollectionLine(models.Model):
+    _name = "ar.sepa.collection.line"
+    _description = "SEPA Direct Debit Collection Line"
+    _check_company_auto = True
+
+    collection_id = fields.Many2one("ar.sepa.collection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="collection_id.company_id", store=True)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, check_company=True)
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Debtor")
+    mandate_id = fields.Many2one("ar.sepa.mandate", required=True, check_company=True)
+    currency_id = fields.Many2one(related="collection_id.currency_id")
+    amount = fields.Monetary(required=True)
+    sequence_type = fields.Selection(
+        selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True
+    )
+    end_to_end_id = fields.Char(string="End-to-End Id", readonly=True, copy=False)
+    payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+
+
