@@ -1,2 +1,4 @@
 from . import test_segment
 from . import test_portal_contracts
+from . import test_portal_common
+from . import test_portal_http
