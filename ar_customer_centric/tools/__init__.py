@@ -1,0 +1,3 @@
+from . import cxml
+from . import periods
+from . import structured_ref

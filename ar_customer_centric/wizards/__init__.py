@@ -1,0 +1,2 @@
+from . import ar_segment_apply
+from . import account_move_send_wizard
