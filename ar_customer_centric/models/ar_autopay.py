@@ -27,6 +27,13 @@ class AccountMove(models.Model):
         index="btree_not_null",
         tracking=True,
     )
+    ar_autopay_notified_on = fields.Date(
+        string="Autopay Notice Sent On",
+        copy=False,
+        readonly=True,
+        help="Date of the pre-notification; a direct debit is collected at the earliest the "
+        "mandate's pre-notification days later.",
+    )
     ar_autopay_attempts = fields.Integer(string="Autopay Attempts", copy=False, readonly=True)
     ar_autopay_next_try = fields.Datetime(string="Next Autopay Attempt", copy=False, readonly=True)
 
@@ -89,10 +96,18 @@ class AccountMove(models.Model):
     @api.model
     def _cron_ar_autopay_notify(self):
         """Pre-notify the buyers of the automatic payments coming in the next days."""
+        for company in self.env["res.company"].search([]):
+            notified = self.with_company(company)._ar_autopay_notify_due(company)
+            self.env["ir.cron"]._commit_progress(len(notified))
+
+    @api.model
+    def _ar_autopay_notify_due(self, company):
         today = fields.Date.context_today(self)
-        horizon = today + timedelta(days=max(self._ar_autopay_notice_days(), 14))
+        notice_days = self._ar_autopay_notice_days()
+        horizon = today + timedelta(days=max(notice_days, 14))
         candidates = self.search(
             self._ar_autopay_base_domain()
+            & Domain("company_id", "=", company.id)
             & Domain("ar_autopay_state", "=", False)
             & Domain("invoice_date_due", "<=", horizon)
         )
@@ -101,21 +116,26 @@ class AccountMove(models.Model):
             method, record = move._ar_autopay_method()
             if not method:
                 continue
-            days = record.pre_notification_days if method == "mandate" else self._ar_autopay_notice_days()
+            days = record.pre_notification_days if method == "mandate" else notice_days
             if move.invoice_date_due <= today + timedelta(days=days):
                 notified |= move
         notified._ar_notify("ar_customer_centric.mail_template_ar_autopay_notice")
-        notified.write({"ar_autopay_state": "notified"})
-        self.env["ir.cron"]._commit_progress(len(notified))
+        notified.write({"ar_autopay_state": "notified", "ar_autopay_notified_on": today})
         return notified
 
     @api.model
     def _cron_ar_autopay_charge(self):
-        """Charge the invoices due today (saved token) or put them in a direct debit batch."""
+        """Charge the invoices due (saved token) or put them in a direct debit collection."""
+        for company in self.env["res.company"].search([]):
+            self.with_company(company)._ar_autopay_charge_due(company)
+
+    @api.model
+    def _ar_autopay_charge_due(self, company):
         today = fields.Date.context_today(self)
         now = fields.Datetime.now()
         due = self.search(
             self._ar_autopay_base_domain()
+            & Domain("company_id", "=", company.id)
             & Domain("invoice_date_due", "<=", today)
             & (
                 Domain("ar_autopay_state", "=", "notified")
@@ -123,18 +143,19 @@ class AccountMove(models.Model):
             )
         )
         to_collect = self.browse()
-        charged = self.browse()
         for move in due:
             method, record = move._ar_autopay_method()
             if method == "mandate":
-                to_collect |= move
+                notified_on = move.ar_autopay_notified_on or today
+                if notified_on + timedelta(days=record.pre_notification_days) <= today:
+                    to_collect |= move
             elif method == "token":
                 move._ar_autopay_charge_token(record)
-                charged |= move
-            self.env["ir.cron"]._commit_progress(1)
+                self.env["ir.cron"]._commit_progress(1)
         if to_collect:
             self.env["ar.sepa.collection"]._ar_add_invoices(to_collect)
-        return charged | to_collect
+            self.env["ir.cron"]._commit_progress(len(to_collect))
+        return due
 
     def _ar_autopay_charge_token(self, token):
         self.ensure_one()
@@ -156,6 +177,10 @@ class AccountMove(models.Model):
             }
         )
         self.ar_autopay_state = "pending"
+        # the charge request leaves the database: commit first so that a crash after it never
+        # charges twice (a pending invoice is not picked up again; its transaction is followed
+        # up by the payment post-processing)
+        self.env["ir.cron"]._commit_progress()
         tx._charge_with_token()
         if tx.state in ("done", "error", "cancel"):
             tx._post_process()

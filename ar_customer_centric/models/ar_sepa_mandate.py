@@ -110,10 +110,14 @@ class ArSepaMandate(models.Model):
         for mandate in self:
             try:
                 validate_iban(mandate.iban)
-            except ValidationError as e:
+            except ValidationError:
                 raise ValidationError(
-                    self.env._("The IBAN %(iban)s of the mandate is invalid: %(error)s", iban=mandate.iban, error=e)
-                ) from e
+                    self.env._(
+                        "The IBAN %(iban)s of the mandate is invalid: check its country code, length "
+                        "and check digits.",
+                        iban=mandate.iban,
+                    )
+                ) from None
 
     @api.constrains("name")
     def _check_name(self):

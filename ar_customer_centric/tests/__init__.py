@@ -5,3 +5,5 @@ from . import test_portal_http
 from . import test_sending_channels
 from . import test_cxml
 from . import test_statement
+from . import test_autopay
+from . import test_sepa
