@@ -12,5 +12,11 @@
     "external_dependencies": {"python": ["saxonche", "requests", "dnspython", "python-stdnum"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ar_peppol_edi_security.xml",
+        "data/ir_cron_data.xml",
+        "views/ar_peppol_connector_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
     ],
 }

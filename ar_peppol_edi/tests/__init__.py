@@ -1,1 +1,5 @@
+from . import test_connectors
+from . import test_lookup
 from . import test_peppol_ids
+from . import test_transmission
+from . import test_ubl_matrix

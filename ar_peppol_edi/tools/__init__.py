@@ -1,1 +1,3 @@
 from . import peppol_ids
+from . import smp_lookup
+from . import ubl_validator

@@ -1,0 +1,337 @@
+import logging
+import uuid
+from datetime import timedelta
+
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError
+
+from ..tools.ubl_validator import RulesUnavailable, get_validator
+from .ar_peppol_connector import PeppolConnectorError
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = 6 * 3600
+
+PEPPOL_STATES = [
+    ("to_validate", "To validate"),
+    ("invalid", "Invalid"),
+    ("ready", "Ready"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("accepted", "Accepted"),
+    ("rejected", "Rejected"),
+    ("paid", "Paid"),
+    ("error", "Error"),
+]
+
+# Peppol Invoice Response (UNCL 4343 subset) -> our state
+RESPONSE_STATES = {
+    "AB": "delivered",
+    "IP": "delivered",
+    "UQ": "delivered",
+    "CA": "accepted",
+    "AP": "accepted",
+    "RE": "rejected",
+    "PD": "paid",
+}
+STATE_RANK = {"sent": 1, "delivered": 2, "accepted": 3, "rejected": 3, "paid": 4}
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ar_peppol_state = fields.Selection(
+        selection=PEPPOL_STATES, string="Peppol status", copy=False, index=True, tracking=True
+    )
+    ar_peppol_finding_ids = fields.One2many("ar.peppol.finding", "move_id", string="Peppol findings", copy=False)
+    ar_peppol_fatal_count = fields.Integer(string="Blocking findings", copy=False)
+    ar_peppol_validated_at = fields.Datetime(string="Validated on", copy=False)
+    ar_peppol_connector_id = fields.Many2one(
+        "ar.peppol.connector", string="Access point", copy=False, check_company=True
+    )
+    ar_peppol_idempotency_key = fields.Char(string="Idempotency key", copy=False, readonly=True)
+    ar_peppol_message_id = fields.Char(string="Peppol message id", copy=False, readonly=True, index="btree_not_null")
+    ar_peppol_attempts = fields.Integer(string="Transmission attempts", copy=False, readonly=True)
+    ar_peppol_next_try = fields.Datetime(string="Next attempt", copy=False, readonly=True)
+    ar_peppol_queued_at = fields.Datetime(string="Queued on", copy=False, readonly=True)
+    ar_peppol_sent_at = fields.Datetime(string="Sent on", copy=False, readonly=True)
+    ar_peppol_delivered_at = fields.Datetime(string="Delivered on", copy=False, readonly=True)
+    ar_peppol_response_at = fields.Datetime(string="Buyer response on", copy=False, readonly=True)
+    ar_peppol_response_code = fields.Char(string="Buyer response", copy=False, readonly=True)
+    ar_peppol_response_reason = fields.Text(string="Buyer response reason", copy=False, readonly=True)
+    ar_peppol_answer = fields.Text(string="Access point answer", copy=False, readonly=True)
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+
+    def _ar_peppol_builder(self):
+        return self.env["account.edi.xml.ubl_bis3"]
+
+    def _ar_peppol_export(self):
+        """The BIS 3 XML of this invoice and the builder's own errors (before any rule runs)."""
+        self.ensure_one()
+        return self._ar_peppol_builder()._export_invoice(self)
+
+    def _ar_peppol_validate_xml(self, xml):
+        """Run the official rules on ``xml`` and store the findings. Returns the number of fatal
+        findings, or None when the rules are not available (the invoice is then NOT validated)."""
+        self.ensure_one()
+        Finding = self.env["ar.peppol.finding"]
+        location = self.company_id._ar_peppol_rules_location()
+        self.ar_peppol_finding_ids.unlink()
+        try:
+            result = get_validator(location).validate(xml)
+        except RulesUnavailable as exc:
+            _logger.warning("Peppol rules not available: %s", exc)
+            Finding.create(Finding._not_validated_vals(self, str(exc)))
+            self.write({"ar_peppol_state": "to_validate", "ar_peppol_fatal_count": 1, "ar_peppol_validated_at": False})
+            return None
+        Finding.create([Finding._finding_vals(self, finding) for finding in result["findings"]])
+        self.write(
+            {
+                "ar_peppol_state": "invalid" if result["fatal"] else "ready",
+                "ar_peppol_fatal_count": result["fatal"],
+                "ar_peppol_validated_at": fields.Datetime.now(),
+            }
+        )
+        return result["fatal"]
+
+    def _ar_peppol_export_and_validate(self):
+        """Build and validate; returns (xml or None, fatal count or None)."""
+        self.ensure_one()
+        try:
+            xml, errors = self._ar_peppol_export()
+        except UserError as exc:
+            errors, xml = {str(exc)}, None
+        if errors:
+            Finding = self.env["ar.peppol.finding"]
+            self.ar_peppol_finding_ids.unlink()
+            Finding.create([Finding._export_error_vals(self, error) for error in sorted(errors)])
+            self.write({"ar_peppol_state": "invalid", "ar_peppol_fatal_count": len(errors)})
+            return None, len(errors)
+        return xml, self._ar_peppol_validate_xml(xml)
+
+    def action_ar_peppol_validate(self):
+        """Check the invoices against the official Peppol BIS 3 rules and show the findings."""
+        moves = self.filtered(lambda m: m.is_sale_document() and m.state == "posted")
+        if not moves:
+            raise UserError(self.env._("Only posted customer invoices and credit notes can be checked for Peppol."))
+        for move in moves:
+            if move.ar_peppol_state in ("queued", "sent", "delivered", "accepted", "rejected", "paid"):
+                continue
+            move._ar_peppol_export_and_validate()
+        return True
+
+    # ------------------------------------------------------------------
+    # Queue and transmission
+    # ------------------------------------------------------------------
+
+    def _ar_peppol_queue(self, connector=None):
+        """Put validated invoices in the transmission queue (the cron sends them)."""
+        now = fields.Datetime.now()
+        for move in self:
+            move.write(
+                {
+                    "ar_peppol_state": "queued",
+                    "ar_peppol_connector_id": (connector or move.company_id.ar_peppol_connector_id).id,
+                    # one key per invoice, kept across retries: the access point drops duplicates
+                    "ar_peppol_idempotency_key": move.ar_peppol_idempotency_key or str(uuid.uuid4()),
+                    "ar_peppol_queued_at": now,
+                    "ar_peppol_next_try": now,
+                    "ar_peppol_attempts": 0,
+                }
+            )
+        cron = self.env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit", raise_if_not_found=False)
+        if cron and self:
+            cron._trigger()
+
+    def action_ar_peppol_retry(self):
+        """Queue again the invoices whose transmission failed."""
+        for move in self.filtered(lambda m: m.ar_peppol_state == "error"):
+            if not move.ubl_cii_xml_id:
+                raise UserError(
+                    self.env._("%(invoice)s has no Peppol document: send it again.", invoice=move.display_name)
+                )
+            move._ar_peppol_queue(move.ar_peppol_connector_id)
+        return True
+
+    def _ar_peppol_can_commit(self):
+        # tests run in one transaction that must not be committed
+        return not modules.module.current_test
+
+    @api.model
+    def _ar_peppol_transmit_domain(self):
+        return [
+            ("ar_peppol_state", "=", "queued"),
+            "|",
+            ("ar_peppol_next_try", "=", False),
+            ("ar_peppol_next_try", "<=", fields.Datetime.now()),
+        ]
+
+    @api.model
+    def _cron_ar_peppol_transmit(self, batch_size=50):
+        """Hand queued invoices to their access point, committing after each one. A crash between
+        the access point's answer and the commit makes the next run send the invoice again with
+        the same idempotency key, which the access point recognises: nothing is sent twice."""
+        domain = self._ar_peppol_transmit_domain()
+        moves = self.search(domain, limit=batch_size, order="ar_peppol_next_try, id")
+        remaining = self.search_count(domain) - len(moves)
+        moves.fetch(["ar_peppol_idempotency_key", "ar_peppol_connector_id", "ar_peppol_attempts", "name"])
+        for move in moves:
+            move._ar_peppol_transmit()
+            if self._ar_peppol_can_commit():
+                self.env["ir.cron"]._commit_progress(1, remaining=remaining + len(moves) - 1)
+        if remaining and self._ar_peppol_can_commit():
+            self.env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit")._trigger()
+        return len(moves)
+
+    def _ar_peppol_transmit(self):
+        self.ensure_one()
+        connector = self.ar_peppol_connector_id or self.company_id.ar_peppol_connector_id
+        attachment = self.ubl_cii_xml_id
+        if not connector or not attachment:
+            self._ar_peppol_fail(
+                self.env._("No access point is configured for %(company)s.", company=self.company_id.name)
+                if not connector
+                else self.env._("The Peppol document of this invoice is missing: send it again.")
+            )
+            return
+        try:
+            result = connector._submit(self, attachment.raw, attachment.name, self.ar_peppol_idempotency_key)
+        except PeppolConnectorError as exc:
+            self._ar_peppol_handle_error(exc)
+            return
+        self.write(
+            {
+                "ar_peppol_state": "sent",
+                "ar_peppol_connector_id": connector.id,
+                "ar_peppol_message_id": result["message_id"],
+                "ar_peppol_sent_at": fields.Datetime.now(),
+                "ar_peppol_answer": result.get("answer"),
+                "ar_peppol_attempts": self.ar_peppol_attempts + 1,
+                "ar_peppol_next_try": False,
+            }
+        )
+        self._message_log(
+            body=self.env._(
+                "Sent on Peppol through %(connector)s (message %(message)s).",
+                connector=connector.name,
+                message=result["message_id"],
+            )
+        )
+
+    def _ar_peppol_handle_error(self, exc):
+        attempts = self.ar_peppol_attempts + 1
+        if exc.kind in ("refused",) or attempts >= MAX_ATTEMPTS:
+            self._ar_peppol_fail(exc.message, answer=exc.answer)
+            return
+        delay = exc.retry_after or min(60 * 2**attempts, MAX_BACKOFF)
+        self.write(
+            {
+                "ar_peppol_attempts": attempts,
+                "ar_peppol_next_try": fields.Datetime.now() + timedelta(seconds=delay),
+                "ar_peppol_answer": exc.answer or exc.message,
+            }
+        )
+
+    def _ar_peppol_fail(self, message, answer=None):
+        self.write(
+            {
+                "ar_peppol_state": "error",
+                "ar_peppol_answer": answer or message,
+                "ar_peppol_attempts": self.ar_peppol_attempts + 1,
+                "ar_peppol_next_try": False,
+            }
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Peppol sending failed"),
+            note=message,
+            user_id=self.invoice_user_id.id or self.env.uid,
+        )
+
+    # ------------------------------------------------------------------
+    # Status and buyer responses
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_ar_peppol_fetch_status(self, batch_size=100):
+        """Ask the access points about sent invoices that have no final answer yet."""
+        moves = self.search(
+            [("ar_peppol_state", "in", ("sent", "delivered")), ("ar_peppol_message_id", "!=", False)],
+            limit=batch_size,
+            order="ar_peppol_sent_at, id",
+        )
+        for move in moves:
+            connector = move.ar_peppol_connector_id
+            if not connector:
+                continue
+            try:
+                event = connector._fetch_status(move)
+            except PeppolConnectorError as exc:
+                move.ar_peppol_answer = exc.answer or exc.message
+                continue
+            move._ar_peppol_apply_event(event)
+            if self._ar_peppol_can_commit():
+                self.env["ir.cron"]._commit_progress(1)
+        return len(moves)
+
+    def _ar_peppol_apply_event(self, event):
+        """Apply one status event ``{"state"?, "response_code"?, "reason"?, "answer"?}``."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {}
+        if event.get("answer"):
+            vals["ar_peppol_answer"] = event["answer"]
+        state = event.get("state")
+        if state == "failed":
+            self._ar_peppol_fail(self.env._("The access point could not deliver the invoice."), event.get("answer"))
+            return
+        if state == "delivered" and STATE_RANK.get(self.ar_peppol_state, 0) < STATE_RANK["delivered"]:
+            vals.update(ar_peppol_state="delivered", ar_peppol_delivered_at=now)
+        code = (event.get("response_code") or "").upper()
+        if code:
+            self._ar_peppol_apply_response(code, event.get("reason"), vals)
+        if vals:
+            self.write(vals)
+
+    def _ar_peppol_apply_response(self, code, reason, vals):
+        labels = self.env["ar.peppol.finding"]._response_labels()
+        if code not in RESPONSE_STATES:
+            _logger.warning("Unknown Peppol invoice response code %s on %s", code, self.name)
+            return
+        new_state = RESPONSE_STATES[code]
+        vals.update(
+            ar_peppol_response_code=code,
+            ar_peppol_response_reason=reason or False,
+            ar_peppol_response_at=fields.Datetime.now(),
+        )
+        if STATE_RANK.get(new_state, 0) >= STATE_RANK.get(vals.get("ar_peppol_state", self.ar_peppol_state), 0):
+            vals["ar_peppol_state"] = new_state
+            if not self.ar_peppol_delivered_at:
+                vals["ar_peppol_delivered_at"] = fields.Datetime.now()
+        body = self.env._("Peppol buyer response: %(label)s (%(code)s).", label=labels[code], code=code)
+        if reason:
+            body = self.env._("%(body)s Reason: %(reason)s", body=body, reason=reason)
+        self._message_log(body=body)
+        if code == "RE":
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("The buyer rejected the invoice on Peppol"),
+                note=reason or self.env._("No reason given."),
+                user_id=self.invoice_user_id.id or self.env.uid,
+            )
+        elif code == "UQ":
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("The buyer has a question about the invoice"),
+                note=reason or "",
+                user_id=self.invoice_user_id.id or self.env.uid,
+            )
+
+    @api.model
+    def _ar_peppol_find_by_message(self, message_ids):
+        return self.search([("ar_peppol_message_id", "in", list(message_ids))])

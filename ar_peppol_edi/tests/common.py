@@ -1,0 +1,260 @@
+import json
+import os
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.ar_peppol_edi.tools.ubl_validator import close_all
+
+RULES = "/work/shared/peppol/rules"
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """The client gave up (time-out test): nothing to report."""
+
+
+class FakeAccessPoint:
+    """A local HTTP server behaving like the documented Storecove and Billit APIs.
+
+    ``mode`` selects the answer of the next submissions: ok, refuse, unauthorized, rate_limited,
+    server_error, timeout, malformed. Each distinct idempotency key counts as one transmission;
+    a repeated key gets the first answer again (as the real APIs do)."""
+
+    def __init__(self):  # noqa: C901 - one request handler, kept beside its state
+        self.mode = "ok"
+        self.lock = threading.Lock()
+        self.by_key = {}  # idempotency key -> message id
+        self.transmissions = []  # (key, body) of each accepted new document
+        self.requests = []  # (method, path)
+        self.status = {}  # message id -> delivery status
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body, headers=None):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _common(self, authorized):
+                mode = outer.mode
+                if mode == "timeout":
+                    time.sleep(10.5)  # Odoo's test framework raises request time-outs below 10 s to 10 s
+                if not authorized or mode == "unauthorized":
+                    self._send(401, {"message": "Unauthorized"})
+                    return True
+                if mode == "rate_limited":
+                    self._send(429, {"message": "Too Many Requests"}, {"Retry-After": "7"})
+                    return True
+                if mode == "server_error":
+                    self._send(503, {"message": "Service Unavailable"})
+                    return True
+                if mode == "malformed":
+                    self._send(200, b"<html>gateway hiccup</html>")
+                    return True
+                return False
+
+            def _register(self, key, body, make_id):
+                with outer.lock:
+                    if key and key in outer.by_key:
+                        return outer.by_key[key]
+                    message_id = make_id()
+                    outer.by_key[key] = message_id
+                    outer.transmissions.append((key, body))
+                    outer.status[message_id] = "sent"
+                    return message_id
+
+            def do_POST(self):
+                outer.requests.append(("POST", self.path))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if self.path == "/document_submissions":  # Storecove
+                    if self._common(self.headers.get("Authorization") == "Bearer good-key"):
+                        return
+                    payload = json.loads(body)
+                    if outer.mode == "refuse":
+                        self._send(422, {"errors": [{"source": "document", "details": "BR-CO-15 totals do not match"}]})
+                        return
+                    guid = self._register(payload.get("idempotencyGuid"), body, lambda: str(uuid.uuid4()))
+                    self._send(200, {"guid": guid})
+                elif self.path == "/v1/peppol/sendXML":  # Billit
+                    if self._common(self.headers.get("ApiKey") == "good-key" and self.headers.get("PartyID") == "42"):
+                        return
+                    payload = json.loads(body)
+                    if outer.mode == "refuse" or (
+                        "<Invoice" not in payload.get("XML", "") and "<CreditNote" not in payload.get("XML", "")
+                    ):
+                        self._send(400, {"Errors": [{"Code": "PeppolValidation", "Description": "Invalid UBL"}]})
+                        return
+                    order_id = self._register(
+                        self.headers.get("Idempotent-Key"), body, lambda: 1000 + len(outer.transmissions)
+                    )
+                    self._send(200, {"OrderID": order_id})
+                else:
+                    self._send(404, {"message": "not found"})
+
+            def do_GET(self):
+                outer.requests.append(("GET", self.path))
+                parts = self.path.strip("/").split("/")
+                if parts[0] == "document_submissions":
+                    if self._common(self.headers.get("Authorization") == "Bearer good-key"):
+                        return
+                    status = outer.status.get(parts[1])
+                    if status is None:
+                        self._send(404, {"message": "not found"})
+                        return
+                    self._send(200, {"status": "transmission_complete" if status == "delivered" else "pending"})
+                elif parts[:2] == ["v1", "orders"]:
+                    if self._common(self.headers.get("ApiKey") == "good-key"):
+                        return
+                    status = outer.status.get(int(parts[2]))
+                    if status is None:
+                        self._send(404, {"Message": "not found"})
+                        return
+                    self._send(
+                        200,
+                        {
+                            "OrderID": int(parts[2]),
+                            "CurrentDocumentDeliveryDetails": {
+                                "DocumentDeliveryStatus": "Delivered" if status == "delivered" else "In Queue"
+                            },
+                        },
+                    )
+                else:
+                    self._send(404, {"message": "not found"})
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class PeppolCommon(AccountTestInvoicingCommon):
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("be")
+    def setUpClass(cls):
+        super().setUpClass()
+        if not os.path.isdir(RULES):
+            raise AssertionError(f"The official Peppol rules are missing in {RULES}: tests cannot run.")
+        cls.addClassCleanup(close_all)
+        cls.company = cls.company_data["company"]
+        cls.company.tax_calculation_rounding_method = "round_globally"
+        cls.company.partner_id.write(
+            {
+                "street": "Chaussée de Namur 40",
+                "zip": "1367",
+                "city": "Ramillies",
+                "vat": "BE0202239951",
+                "company_registry": "0202239951",
+                "country_id": cls.env.ref("base.be").id,
+                "bank_ids": [Command.create({"acc_number": "BE15001559627230"})],
+            }
+        )
+        cls.company.ar_peppol_rules_path = RULES
+        cls.bank = cls.company.partner_id.bank_ids[:1]
+        ChartRef = cls.env["account.chart.template"].with_company(cls.company)
+        cls.tax_21 = ChartRef.ref("attn_VAT-OUT-21-L")
+        cls.tax_12 = ChartRef.ref("attn_VAT-OUT-12-L")
+        cls.tax_6 = ChartRef.ref("attn_VAT-OUT-06-L")
+        cls.tax_exempt = ChartRef.ref("attn_VAT-OUT-00-L")
+        cls.tax_cocontractant = ChartRef.ref("attn_VAT-OUT-00-CC")
+        cls.tax_eu = ChartRef.ref("attn_VAT-OUT-00-EU-L")
+        cls.tax_export = ChartRef.ref("attn_VAT-OUT-00-ROW")
+        cls.partner_be = cls._peppol_partner(
+            "Buyer BE", "BE", vat="BE0477472701", street="Rue des Bourlottes 9", zip="1367", city="Ramillies"
+        )
+        cls.partner_nl = cls._peppol_partner(
+            "Koper NL",
+            "NL",
+            vat="NL000099998B57",
+            company_registry="77777677",
+            peppol_eas="0106",
+            peppol_endpoint="77777677",
+            street="Kalverstraat 1",
+            zip="1012 NX",
+            city="Amsterdam",
+        )
+        cls.partner_de = cls._peppol_partner(
+            "Käufer DE GmbH", "DE", vat="DE123456788", street="Hauptstraße 5", zip="10115", city="Berlin"
+        )
+        cls.partner_fr = cls._peppol_partner(
+            "Acheteur FR",
+            "FR",
+            vat="FR23334175221",
+            company_registry="73282932000074",
+            street="1 rue de la Paix",
+            zip="75002",
+            city="Paris",
+        )
+        cls.partner_lu = cls._peppol_partner(
+            "Acheteur LU", "LU", vat="LU15027442", street="12 rue du Fort", zip="L-1528", city="Luxembourg"
+        )
+        cls.partner_us = cls._peppol_partner(
+            "Buyer US Inc",
+            "US",
+            street="1 Main Street",
+            zip="10001",
+            city="New York",
+            peppol_eas="0088",
+            peppol_endpoint="5430003732007",
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "Consulting", "lst_price": 100.0, "taxes_id": [Command.set(cls.tax_21.ids)]}
+        )
+
+    @classmethod
+    def _peppol_partner(cls, name, country, **vals):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "country_id": cls.env.ref(f"base.{country.lower()}").id,
+                "invoice_sending_method": "manual",
+                **vals,
+            }
+        )
+
+    @classmethod
+    def _invoice(cls, partner, lines, move_type="out_invoice", post=True, **vals):
+        move = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": "2026-01-15",
+                "partner_bank_id": cls.bank.id,
+                "ref": "PO-4711",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "name": line.get("name", "Consulting"),
+                            "quantity": line.get("quantity", 1.0),
+                            "price_unit": line.get("price_unit", 100.0),
+                            "discount": line.get("discount", 0.0),
+                            "tax_ids": [Command.set(line.get("taxes", cls.tax_21).ids)],
+                        }
+                    )
+                    for line in lines
+                ],
+                **vals,
+            }
+        )
+        if post:
+            move.action_post()
+        return move
