@@ -9,6 +9,14 @@
     "development_status": "Beta",
     "license": "LGPL-3",
     "depends": ["ar_customer_centric", "ar_peppol_edi", "ar_dunning"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/ar_suite_security.xml",
+        "views/ar_suite_receivable_report_views.xml",
+        "views/ar_suite_dashboard_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/ar_suite_menus.xml",
+    ],
     "demo": [
         "demo/ar_suite_demo.xml",
     ],

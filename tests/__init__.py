@@ -1,1 +1,3 @@
 from . import test_suite_portal
+from . import test_suite_dashboard
+from . import test_suite_onboarding

@@ -1,0 +1,6 @@
+from . import ar_suite_receivable_report
+from . import ar_suite_dashboard
+from . import ar_suite_onboarding
+from . import res_config_settings
+from . import res_partner
+from . import ar_suite_demo

@@ -1,0 +1,223 @@
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import format_amount
+
+from .ar_suite_receivable_report import AGEING_SELECTION
+
+
+def countback_dso(open_balance, sales_by_period, period_days=30):
+    """Days sales outstanding by the countback method.
+
+    ``sales_by_period`` lists the credit sales of the consecutive periods going back from today
+    (most recent first), each ``period_days`` long. The open balance is "paid back" period by
+    period: each period fully covered adds its days, the last one a pro-rata share.
+    """
+    if open_balance <= 0:
+        return 0.0
+    days = 0.0
+    remaining = open_balance
+    for sales in sales_by_period:
+        if sales <= 0:
+            days += period_days
+            continue
+        if remaining <= sales:
+            return days + period_days * remaining / sales
+        remaining -= sales
+        days += period_days
+    return days
+
+
+class ArSuiteDashboard(models.TransientModel):
+    """The accountant's one-screen view of the receivables: KPIs with drill-down."""
+
+    _name = "ar.suite.dashboard"
+    _description = "AR Suite: receivables dashboard"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    dso_days = fields.Float(string="DSO (days)", compute="_compute_kpis", digits=(16, 1))
+    amount_open = fields.Monetary(string="Open receivables", compute="_compute_kpis")
+    amount_overdue = fields.Monetary(string="Overdue", compute="_compute_kpis")
+    overdue_share = fields.Float(string="Overdue share (%)", compute="_compute_kpis", digits=(16, 1))
+    amount_expected_30 = fields.Monetary(string="Cash expected in 30 days", compute="_compute_kpis")
+    amount_not_due = fields.Monetary(string="Not due", compute="_compute_kpis")
+    amount_1_30 = fields.Monetary(string="1-30 days", compute="_compute_kpis")
+    amount_31_60 = fields.Monetary(string="31-60 days", compute="_compute_kpis")
+    amount_61_90 = fields.Monetary(string="61-90 days", compute="_compute_kpis")
+    amount_90_plus = fields.Monetary(string="Over 90 days", compute="_compute_kpis")
+    dispute_open_count = fields.Integer(string="Open disputes", compute="_compute_kpis")
+    amount_disputed = fields.Monetary(string="Disputed amount", compute="_compute_kpis")
+    autopay_share = fields.Float(string="Autopay share (%)", compute="_compute_kpis", digits=(16, 1))
+    autopay_customer_count = fields.Integer(string="Customers on autopay", compute="_compute_kpis")
+    open_customer_count = fields.Integer(string="Customers with open items", compute="_compute_kpis")
+    dunning_html = fields.Html(string="Amounts per dunning level", compute="_compute_kpis", sanitize=False)
+    peppol_html = fields.Html(string="Peppol delivery states", compute="_compute_kpis", sanitize=False)
+
+    # ------------------------------------------------------------------ KPIs
+    def _report_domain(self, *extra):
+        self.ensure_one()
+        return Domain.AND([Domain("company_id", "=", self.company_id.id), *[Domain(d) for d in extra]])
+
+    @api.depends("company_id")
+    def _compute_kpis(self):
+        report = self.env["ar.suite.receivable.report"]
+        today = fields.Date.context_today(self)
+        for dash in self:
+            open_domain = dash._report_domain([("is_open", "=", True)])
+            [(amount_open, overdue, expected, customers)] = report._read_group(
+                open_domain,
+                aggregates=[
+                    "amount_residual:sum",
+                    "amount_overdue:sum",
+                    "amount_expected_30:sum",
+                    "partner_id:count_distinct",
+                ],
+            )
+            dash.amount_open = amount_open
+            dash.amount_overdue = overdue
+            dash.overdue_share = 100.0 * overdue / amount_open if amount_open else 0.0
+            dash.amount_expected_30 = expected
+            dash.open_customer_count = customers
+            buckets = dict(report._read_group(open_domain, ["ageing"], ["amount_residual:sum"]))
+            for key, _label in AGEING_SELECTION:
+                if key != "paid":
+                    dash[f"amount_{key}"] = buckets.get(key, 0.0)
+            # DSO (countback) over the sales of the last twelve 30-day periods
+            start = today - timedelta(days=360)
+            sales = report._read_group(
+                dash._report_domain([("invoice_date", ">", start), ("invoice_date", "<=", today)]),
+                ["invoice_date:day"],
+                ["amount_total:sum"],
+            )
+            periods = [0.0] * 12
+            for day, amount in sales:
+                index = min((today - day).days // 30, 11)
+                periods[index] += amount
+            dash.dso_days = countback_dso(amount_open, periods)
+            # disputes
+            [(disputes, disputed)] = report._read_group(
+                dash._report_domain([("dispute_state", "=", "open")]),
+                aggregates=["move_id:count_distinct", "amount_residual:sum"],
+            )
+            dash.dispute_open_count = disputes
+            dash.amount_disputed = disputed
+            # autopay: share of the customers with open items that pay automatically
+            [(autopay_customers,)] = report._read_group(
+                Domain.AND([open_domain, [("autopay", "=", True)]]), aggregates=["partner_id:count_distinct"]
+            )
+            dash.autopay_customer_count = autopay_customers
+            dash.autopay_share = 100.0 * autopay_customers / customers if customers else 0.0
+            dash.dunning_html = dash._html_table(
+                report._read_group(open_domain, ["dunning_level"], ["move_id:count_distinct", "amount_residual:sum"]),
+                self.env._("Dunning level"),
+                self.env._("No level yet"),
+            )
+            dash.peppol_html = dash._html_table(
+                report._read_group(
+                    dash._report_domain([("peppol_state", "!=", False)]),
+                    ["peppol_state"],
+                    ["move_id:count_distinct", "amount_total:sum"],
+                ),
+                self.env._("Peppol state"),
+                self.env._("Not sent by Peppol"),
+            )
+
+    def _html_table(self, rows, title, empty_label):
+        """A small read-only table (label, invoices, amount) for the dashboard."""
+        self.ensure_one()
+        if not rows:
+            return Markup("<p class='text-muted'>%s</p>") % self.env._("Nothing to show yet.")
+        labels = self._selection_labels()
+        body = Markup().join(
+            Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+            % (
+                labels.get(key, key) if key else empty_label,
+                count,
+                format_amount(self.env, amount, self.currency_id),
+            )
+            for key, count, amount in rows
+        )
+        return Markup(
+            "<table class='table table-sm o_ar_suite_table'><thead><tr><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
+        ) % (escape(title), self.env._("Invoices"), self.env._("Amount"), body)
+
+    def _selection_labels(self):
+        """Readable labels of the Peppol states when ar_peppol_edi declares them as a selection."""
+        labels = {}
+        field = self.env["account.move"]._fields.get("ar_peppol_state")
+        if field is not None and field.type == "selection":
+            labels.update(dict(field._description_selection(self.env)))
+        return labels
+
+    # ------------------------------------------------------------------ actions
+    @api.model
+    def action_open_dashboard(self):
+        dashboard = self.create({"company_id": self.env.company.id})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Receivables Dashboard"),
+            "res_model": self._name,
+            "res_id": dashboard.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("ar_suite.ar_suite_dashboard_view_form").id, "form")],
+            "target": "current",
+        }
+
+    def action_refresh(self):
+        self.ensure_one()
+        return self.action_open_dashboard()
+
+    def action_drill(self):
+        """Open the receivables analysis for the KPI named in the button's context ``ar_drill``."""
+        self.ensure_one()
+        drill = self.env.context.get("ar_drill", "open")
+        company = [("company_id", "=", self.company_id.id)]
+        spec = {
+            "open": ([("is_open", "=", True)], ["partner_id"], "list", self.env._("Open receivables")),
+            "overdue": ([("is_overdue", "=", True)], ["partner_id"], "list", self.env._("Overdue receivables")),
+            "ageing": ([("is_open", "=", True)], ["ageing"], "pivot", self.env._("Overdue ageing")),
+            "expected": (
+                [("due_next_30", "=", True)],
+                ["date_maturity:week"],
+                "graph",
+                self.env._("Cash expected in 30 days"),
+            ),
+            "dunning": ([("is_open", "=", True)], ["dunning_level"], "pivot", self.env._("Amounts per dunning level")),
+            "disputes": ([("dispute_state", "=", "open")], ["partner_id"], "list", self.env._("Open disputes")),
+            "peppol": (
+                [("peppol_state", "!=", False)],
+                ["peppol_state"],
+                "graph",
+                self.env._("Peppol delivery states"),
+            ),
+            "autopay": (
+                [("is_open", "=", True), ("autopay", "=", True)],
+                ["partner_id"],
+                "list",
+                self.env._("Autopay customers"),
+            ),
+            "dso": (
+                [("invoice_date", ">", fields.Date.context_today(self) - timedelta(days=360))],
+                ["invoice_date:month"],
+                "graph",
+                self.env._("Credit sales (DSO basis)"),
+            ),
+        }[drill]
+        domain, groupby, first_view, name = spec
+        views = ["list", "pivot", "graph"]
+        views.remove(first_view)
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "ar.suite.receivable.report",
+            "view_mode": ",".join([first_view, *views]),
+            "views": [(False, v) for v in [first_view, *views]],
+            "domain": company + domain,
+            "context": {"group_by": groupby, "pivot_row_groupby": groupby, "graph_groupbys": groupby},
+            "target": "current",
+        }

@@ -1,0 +1,127 @@
+from markupsafe import Markup
+
+from odoo import api, models
+
+SUITE_LANGS = ("nl_BE", "fr_BE", "de_DE")
+
+
+class ArSuiteOnboarding(models.AbstractModel):
+    """The suite's set-up checks: what is missing before invoices, Peppol, payments and
+    reminders can work, each finding with the place where it is fixed."""
+
+    _name = "ar.suite.onboarding"
+    _description = "AR Suite: set-up checks"
+
+    @api.model
+    def _ar_finding(self, key, message, action=None, res_id=None, severity="warning"):
+        url = False
+        if action:
+            url = f"/odoo/action-{action}" + (f"/{res_id}" if res_id else "")
+        return {"key": key, "message": message, "url": url, "severity": severity}
+
+    @api.model
+    def _ar_get_findings(self, company=None):
+        """List of findings (dicts: key, message, url, severity) for the company."""
+        company = company or self.env.company
+        _ = self.env._
+        findings = []
+        partner = company.partner_id
+        # --- the company's identity
+        if not company.country_id:
+            findings.append(
+                self._ar_finding(
+                    "company_country",
+                    _(
+                        "Set the country of %(company)s: the legal interest, reminders and Peppol scheme depend on it.",
+                        company=company.name,
+                    ),
+                    "base.action_res_company_form",
+                    company.id,
+                    "danger",
+                )
+            )
+        if not company.vat:
+            findings.append(
+                self._ar_finding(
+                    "company_vat",
+                    _(
+                        "Enter the VAT number of %(company)s: Peppol invoices and reminders must show it.",
+                        company=company.name,
+                    ),
+                    "base.action_res_company_form",
+                    company.id,
+                    "danger",
+                )
+            )
+        if not (partner.peppol_eas and partner.peppol_endpoint):
+            findings.append(
+                self._ar_finding(
+                    "company_peppol",
+                    _(
+                        "Set the company's Peppol identity (scheme and endpoint, e.g. 0208 and the enterprise "
+                        "number) below."
+                    ),
+                    "base.action_res_company_form",
+                    company.id,
+                    "danger",
+                )
+            )
+        # --- getting paid: bank account for the EPC QR and transfers, online providers
+        bank = self.env["res.partner.bank"].search_count([("partner_id", "=", partner.id)], limit=1)
+        if not bank:
+            findings.append(
+                self._ar_finding(
+                    "company_bank",
+                    _("Add the company's bank account (IBAN): the EPC QR code and the structured reference need it."),
+                    "base.action_res_partner_bank_account_form",
+                )
+            )
+        providers = self.env[
+            "payment.provider"
+        ].sudo()  # sudo: accountants may not read providers, the check only counts them
+        if not providers.search_count([("state", "in", ("enabled", "test")), ("company_id", "=", company.id)], limit=1):
+            findings.append(
+                self._ar_finding(
+                    "payment_provider",
+                    _("Enable a payment provider: without one, buyers cannot pay from the e-mail or reminder link."),
+                    "payment.action_payment_provider",
+                )
+            )
+        # --- languages of the customers
+        active = set(self.env["res.lang"].search([("active", "=", True)]).mapped("code"))
+        missing = [code for code in SUITE_LANGS if code not in active]
+        if missing:
+            findings.append(
+                self._ar_finding(
+                    "languages",
+                    _(
+                        "Activate the languages %(langs)s: invoices and reminders are sent in the customer's language.",
+                        langs=", ".join(missing),
+                    ),
+                    "base.res_lang_act_window",
+                    severity="info",
+                )
+            )
+        findings += self._ar_get_module_findings(company)
+        return findings
+
+    @api.model
+    def _ar_get_module_findings(self, company):
+        """Checks of the feature modules' own settings; extended below as they expose them."""
+        return []
+
+    @api.model
+    def _ar_findings_html(self, findings):
+        _ = self.env._
+        if not findings:
+            return Markup("<p class='text-success mb-0'>%s</p>") % _("All set: nothing is missing.")
+        items = Markup().join(
+            Markup("<li class='text-%s'>%s%s</li>")
+            % (
+                finding["severity"],
+                finding["message"],
+                Markup(" <a href='%s'>%s</a>") % (finding["url"], _("Fix it")) if finding["url"] else "",
+            )
+            for finding in findings
+        )
+        return Markup("<ul class='mb-0'>%s</ul>") % items

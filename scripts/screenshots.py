@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Screenshots for the README, taken by headless Chromium against `make run`'s database.
+
+    make run                                   # in another terminal: serves ar_demo on :8069
+    .venv/bin/python scripts/screenshots.py    # writes docs/screenshots/*.png
+
+Options: --url (default http://127.0.0.1:8069), --db (default ar_demo), --out, --only NAME[,NAME].
+It logs in through Odoo's JSON-RPC (`/web/session/authenticate`), hands the session cookie
+to Chromium over the DevTools protocol (`websocket-client`), opens each page, waits for the
+web client to settle and saves `Page.captureScreenshot`. The letter PDF is rendered by
+Odoo's report route and turned into a PNG with `pdftoppm`; reminder e-mails are rendered
+from the queued `mail.mail` bodies of the demo's dunning run.
+"""
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import websocket
+
+REPO = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 1280, 820
+
+
+# ----------------------------------------------------------------------------- Odoo side
+class Odoo:
+    def __init__(self, url, db):
+        self.url = url.rstrip("/")
+        self.db = db
+        self.session = requests.Session()
+
+    def login(self, login, password):
+        self.session = requests.Session()
+        res = self.session.post(
+            f"{self.url}/web/session/authenticate",
+            json={"jsonrpc": "2.0", "params": {"db": self.db, "login": login, "password": password}},
+            timeout=60,
+        )
+        res.raise_for_status()
+        if res.json().get("error"):
+            raise SystemExit(f"login {login} failed: {res.json()['error']['data']['message']}")
+        return self.session.cookies.get("session_id")
+
+    def call(self, model, method, *args, **kwargs):
+        res = self.session.post(
+            f"{self.url}/web/dataset/call_kw/{model}/{method}",
+            json={"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": args, "kwargs": kwargs}},
+            timeout=120,
+        )
+        res.raise_for_status()
+        data = res.json()
+        if data.get("error"):
+            raise RuntimeError(f"{model}.{method}: {data['error']['data']['message']}")
+        return data["result"]
+
+    def search_read(self, model, domain, fields, limit=None, order=None):
+        kwargs = {"fields": fields}
+        if limit:
+            kwargs["limit"] = limit
+        if order:
+            kwargs["order"] = order
+        return self.call(model, "search_read", domain, **kwargs)
+
+
+# ----------------------------------------------------------------------------- Chromium side
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Browser:
+    def __init__(self):
+        binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if not binary:
+            raise SystemExit("Chromium not found (chromium, chromium-browser or google-chrome on PATH)")
+        self.profile = tempfile.mkdtemp(prefix="ar_suite_shots_")
+        port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
+                page = next(t for t in targets if t["type"] == "page")
+                break
+            except (requests.RequestException, StopIteration, ValueError):
+                if time.time() > deadline:
+                    self.close()
+                    raise SystemExit("Chromium did not open its DevTools port") from None
+                time.sleep(0.3)
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        self.msg_id = 0
+        self.send("Page.enable")
+        self.send("Network.enable")
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=HEIGHT,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def send(self, method, **params):
+        self.msg_id += 1
+        self.ws.send(json.dumps({"id": self.msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def set_session(self, url, session_id):
+        self.send("Network.clearBrowserCookies")
+        if session_id:
+            self.send("Network.setCookie", name="session_id", value=session_id, url=url, path="/")
+
+    def evaluate(self, expression):
+        res = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return res.get("result", {}).get("value")
+
+    def goto(self, url, ready="document.readyState === 'complete'", settle=1.5, timeout=40):
+        self.send("Page.navigate", url=url)
+        deadline = time.time() + timeout
+        time.sleep(0.5)
+        while time.time() < deadline:
+            try:
+                if self.evaluate(f"Boolean({ready})"):
+                    break
+            except (RuntimeError, websocket.WebSocketTimeoutException):
+                pass
+            time.sleep(0.3)
+        else:
+            print(f"    (timed out waiting for {ready!r} on {url})")
+        time.sleep(settle)
+
+    def shot(self, path):
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
+        Path(path).write_bytes(base64.b64decode(data))
+        print(f"    {path.relative_to(REPO)} ({path.stat().st_size // 1024} KB)")
+
+    def close(self):
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- the shots
+WEBCLIENT_READY = "document.querySelector('.o_action_manager .o_view_controller, .o_action_manager .o_form_view')"
+PORTAL_READY = "document.readyState === 'complete' && document.querySelector('#wrap, main')"
+
+
+def shot_portal(odoo, browser, out):
+    session = odoo.login("buyer", "buyer")
+    browser.set_session(odoo.url, session)
+    browser.goto(f"{odoo.url}/my/invoices", ready=PORTAL_READY)
+    browser.shot(out / "portal_invoices.png")
+    invoices = odoo.call(
+        "account.move",
+        "search_read",
+        [("move_type", "=", "out_invoice"), ("payment_state", "in", ["not_paid", "partial"])],
+        fields=["id", "access_url"],
+        limit=1,
+        order="invoice_date_due",
+    )
+    if invoices:
+        browser.goto(f"{odoo.url}{invoices[0]['access_url']}", ready=PORTAL_READY, settle=2.5)
+        browser.shot(out / "portal_invoice_pay.png")
+        browser.goto(f"{odoo.url}{invoices[0]['access_url']}#ar_dispute", ready=PORTAL_READY, settle=1.5)
+        browser.evaluate(
+            "(() => { const b = document.querySelector('[data-bs-target*=dispute], a[href*=dispute], "
+            "button[name*=dispute]'); if (b) { b.click(); } })()"
+        )
+        time.sleep(1.5)
+        browser.shot(out / "portal_dispute.png")
+
+
+def shot_guest_pay_all(odoo, browser, out):
+    odoo.login("admin", "admin")
+    partner = odoo.search_read("res.users", [("login", "=", "buyer")], ["partner_id"], limit=1)
+    if not partner:
+        return
+    try:
+        url = odoo.call("res.partner", "ar_suite_demo_pay_all_url", [partner[0]["partner_id"][0]])
+    except RuntimeError as exc:
+        print(f"    (no guest pay-all link: {exc})")
+        return
+    browser.set_session(odoo.url, None)
+    browser.goto(url, ready=PORTAL_READY, settle=2.5)
+    browser.shot(out / "guest_pay_all.png")
+
+
+def shot_backend(odoo, browser, out):
+    session = odoo.login("accountant", "accountant")
+    browser.set_session(odoo.url, session)
+    browser.goto(f"{odoo.url}/odoo/action-ar_suite.ar_suite_dashboard_action", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "dashboard.png")
+    browser.goto(f"{odoo.url}/odoo/action-ar_suite.ar_suite_receivable_report_action", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "receivables_analysis.png")
+    peppol = odoo.search_read("account.move", [("ar_peppol_state", "!=", False)], ["id"], limit=1)
+    if peppol:
+        browser.goto(
+            f"{odoo.url}/odoo/action-account.action_move_out_invoice/{peppol[0]['id']}",
+            ready=WEBCLIENT_READY,
+            settle=3,
+        )
+        browser.evaluate(
+            "(() => { const t = [...document.querySelectorAll('.o_notebook .nav-link')]"
+            ".find(a => /peppol/i.test(a.textContent)); if (t) { t.click(); } })()"
+        )
+        time.sleep(1)
+        browser.shot(out / "peppol_status.png")
+    odoo.login("admin", "admin")
+    session = odoo.session.cookies.get("session_id")
+    browser.set_session(odoo.url, session)
+    browser.goto(f"{odoo.url}/odoo/action-ar_suite.ar_suite_settings_action", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "onboarding.png")
+
+
+def shot_reminders(odoo, browser, out, tmp):
+    odoo.login("admin", "admin")
+    for lang, suffix in (("nl", "nl"), ("fr", "fr"), ("de", "de")):
+        mails = odoo.search_read(
+            "mail.mail",
+            [("model", "=", "res.partner"), ("ar_suite_lang", "=like", f"{lang}%")],
+            ["subject", "body_html", "email_to"],
+            limit=1,
+        )
+        if not mails:
+            print(f"    (no {lang} reminder e-mail in the database)")
+            continue
+        mail = mails[0]
+        page = Path(tmp) / f"reminder_{suffix}.html"
+        page.write_text(
+            "<html><head><meta charset='utf-8'><style>body{font-family:Arial,sans-serif;margin:24px;"
+            "max-width:900px}.hdr{border-bottom:1px solid #ccc;margin-bottom:16px;padding-bottom:8px;"
+            "color:#444}</style></head><body>"
+            f"<div class='hdr'><b>{mail['subject']}</b><br/>To: {mail['email_to'] or ''}</div>"
+            f"{mail['body_html'] or ''}</body></html>"
+        )
+        browser.set_session(odoo.url, None)
+        browser.goto(page.as_uri(), settle=0.8)
+        browser.shot(out / f"reminder_{suffix}.png")
+
+
+def shot_letter(odoo, out, tmp):
+    odoo.login("admin", "admin")
+    try:
+        report, ids = odoo.call("ar.suite.demo", "ar_suite_screenshot_letter")
+    except RuntimeError as exc:
+        print(f"    (no reminder letter: {exc})")
+        return
+    res = odoo.session.get(f"{odoo.url}/report/pdf/{report}/{','.join(map(str, ids))}", timeout=300)
+    if res.status_code != 200 or not res.content.startswith(b"%PDF"):
+        print(f"    (letter PDF not rendered: HTTP {res.status_code})")
+        return
+    pdf = Path(tmp) / "letter.pdf"
+    pdf.write_bytes(res.content)
+    target = out / "reminder_letter"
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", pdf, target], check=True)
+    print(f"    {target.with_suffix('.png').relative_to(REPO)}")
+
+
+SHOTS = ("portal", "guest", "backend", "reminders", "letter")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=os.environ.get("AR_URL", "http://127.0.0.1:8069"))
+    parser.add_argument("--db", default=os.environ.get("AR_DEMO_DB", "ar_demo"))
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    parser.add_argument("--only", default=",".join(SHOTS), help=f"comma-separated subset of {', '.join(SHOTS)}")
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    only = set(args.only.split(","))
+    odoo = Odoo(args.url, args.db)
+    try:
+        requests.get(f"{odoo.url}/web/health", timeout=5)
+    except requests.RequestException:
+        sys.exit(f"Odoo is not answering on {odoo.url}: start `make run` first.")
+    browser = Browser()
+    tmp = tempfile.mkdtemp(prefix="ar_suite_shots_")
+    try:
+        print(f"==> Screenshots of {odoo.url} (database {odoo.db}) into {out}")
+        if "portal" in only:
+            shot_portal(odoo, browser, out)
+        if "guest" in only:
+            shot_guest_pay_all(odoo, browser, out)
+        if "backend" in only:
+            shot_backend(odoo, browser, out)
+        if "reminders" in only:
+            shot_reminders(odoo, browser, out, tmp)
+        if "letter" in only:
+            shot_letter(odoo, out, tmp)
+    finally:
+        browser.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.ar_suite.models.ar_suite_dashboard import countback_dso
+
+
+@tagged("post_install", "-at_install")
+class TestSuiteDashboard(AccountTestInvoicingCommon):
+    """The AR dashboard and its report: ageing, overdue, expected cash, DSO, drill-down."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        cls.customer = cls.env["res.partner"].create({"name": "Dashboard Customer NV", "is_company": True})
+
+        def invoice(days_ago, due_in, amount):
+            return cls._create_invoice_one_line(
+                price_unit=amount,
+                partner_id=cls.customer,
+                invoice_date=cls.today - timedelta(days=days_ago),
+                invoice_date_due=cls.today + timedelta(days=due_in),
+                invoice_payment_term_id=False,
+                tax_ids=[],
+                post=True,
+            )
+
+        cls.not_due = invoice(5, 10, 1000.0)  # falls due in 10 days: expected cash
+        cls.overdue_45 = invoice(75, -45, 400.0)  # 31-60 bucket
+        cls.overdue_100 = invoice(130, -100, 250.0)  # over 90
+        cls.paid = invoice(40, -10, 300.0)
+        cls._register_payment(cls.paid)
+
+    def _rows(self, move):
+        return self.env["ar.suite.receivable.report"].search([("move_id", "=", move.id)])
+
+    def test_report_ageing_and_flags(self):
+        self.assertEqual(self._rows(self.not_due).ageing, "not_due")
+        self.assertTrue(self._rows(self.not_due).due_next_30)
+        self.assertEqual(self._rows(self.not_due).amount_expected_30, 1000.0)
+        row = self._rows(self.overdue_45)
+        self.assertEqual((row.ageing, row.days_overdue, row.amount_overdue), ("31_60", 45, 400.0))
+        self.assertTrue(row.is_overdue)
+        self.assertEqual(self._rows(self.overdue_100).ageing, "90_plus")
+        paid = self._rows(self.paid)
+        self.assertEqual((paid.ageing, paid.is_open, paid.amount_residual), ("paid", False, 0.0))
+
+    def test_dashboard_kpis(self):
+        dashboard = self.env["ar.suite.dashboard"].create({"company_id": self.env.company.id})
+        self.assertAlmostEqual(dashboard.amount_open, 1650.0)
+        self.assertAlmostEqual(dashboard.amount_overdue, 650.0)
+        self.assertAlmostEqual(dashboard.amount_expected_30, 1000.0)
+        self.assertAlmostEqual(dashboard.amount_not_due, 1000.0)
+        self.assertAlmostEqual(dashboard.amount_31_60, 400.0)
+        self.assertAlmostEqual(dashboard.amount_90_plus, 250.0)
+        self.assertAlmostEqual(dashboard.amount_1_30, 0.0)
+        self.assertEqual(dashboard.open_customer_count, 1)
+        # credit sales of the last 30 days (1000) do not cover the open 1650: more than 30 days
+        self.assertGreater(dashboard.dso_days, 30.0)
+        self.assertIn("table", dashboard.dunning_html)
+
+    def test_dashboard_drill_down(self):
+        dashboard = self.env["ar.suite.dashboard"].create({"company_id": self.env.company.id})
+        action = dashboard.with_context(ar_drill="overdue").action_drill()
+        self.assertEqual(action["res_model"], "ar.suite.receivable.report")
+        rows = self.env["ar.suite.receivable.report"].search(action["domain"])
+        self.assertEqual(rows.move_id, self.overdue_45 | self.overdue_100)
+        action = dashboard.with_context(ar_drill="expected").action_drill()
+        self.assertEqual(self.env["ar.suite.receivable.report"].search(action["domain"]).move_id, self.not_due)
+        self.assertEqual(rows[0].action_open_move()["res_id"], rows[0].move_id.id)
+        opened = self.env["ar.suite.dashboard"].action_open_dashboard()
+        self.assertEqual(opened["res_model"], "ar.suite.dashboard")
+
+    def test_other_company_is_not_counted(self):
+        other = self.setup_other_company()["company"]
+        dashboard = self.env["ar.suite.dashboard"].create({"company_id": other.id})
+        self.assertEqual(dashboard.amount_open, 0.0)
+
+    def test_countback_dso(self):
+        # open 1500; last 30 days sold 1000, the 30 before 1000: 30 + 15 days
+        self.assertAlmostEqual(countback_dso(1500.0, [1000.0, 1000.0]), 45.0)
+        self.assertAlmostEqual(countback_dso(500.0, [1000.0]), 15.0)
+        self.assertEqual(countback_dso(0.0, [1000.0]), 0.0)
+        # a period without sales counts fully
+        self.assertAlmostEqual(countback_dso(500.0, [0.0, 1000.0]), 45.0)
