@@ -11,5 +11,15 @@
     "depends": ["account", "mail"],
     "data": [
         "security/ir.model.access.csv",
+        "security/ar_dunning_security.xml",
+        "data/mail_template_data.xml",
+        "data/ar_dunning_data.xml",
+        "data/ir_cron_data.xml",
+        "report/ar_dunning_reports.xml",
+        "views/ar_dunning_policy_views.xml",
+        "views/ar_dunning_run_views.xml",
+        "views/ar_dunning_kpi_views.xml",
+        "views/res_partner_views.xml",
+        "views/ar_dunning_menus.xml",
     ],
 }

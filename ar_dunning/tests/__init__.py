@@ -1,1 +1,4 @@
 from . import test_dunning_level
+from . import test_dunning_run
+from . import test_dunning_mail_lang
+from . import test_dunning_access

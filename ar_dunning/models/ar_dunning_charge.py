@@ -1,0 +1,85 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.dunning_level import band_fee, interest_amount
+
+CUSTOMER_TYPES = [("b2b", "Business (B2B)"), ("b2c", "Consumer (B2C)")]
+
+
+class ArDunningInterestRate(models.Model):
+    _name = "ar.dunning.interest.rate"
+    _description = "Statutory Late-Payment Interest Rate"
+    _order = "country_id, customer_type, date_from desc"
+
+    country_id = fields.Many2one("res.country", required=True, index=True)
+    customer_type = fields.Selection(CUSTOMER_TYPES, required=True, default="b2b")
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+    rate = fields.Float(string="Rate (%)", required=True, digits=(5, 2), help="Yearly rate in percent.")
+    legal_basis = fields.Char(translate=True)
+    to_check = fields.Boolean(
+        string="To Check",
+        help="The figure was derived or seen in one secondary source only: confirm it against the official "
+        "publication (Belgian FPS Finance, Dutch government, Deutsche Bundesbank) before relying on it.",
+    )
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for rate in self:
+            if rate.date_to < rate.date_from:
+                raise ValidationError(
+                    self.env._(
+                        "Interest rate %(country)s: 'Date To' must not be before 'Date From'.",
+                        country=rate.country_id.name,
+                    )
+                )
+
+    def _get_periods(self, country, customer_type):
+        """[(date_from, date_to, rate)] for a country and customer type (from the prefetched records)."""
+        return [
+            (r.date_from, r.date_to, r.rate)
+            for r in self
+            if r.country_id == country and r.customer_type == customer_type
+        ]
+
+    def _compute_interest(self, amount, due_date, on_date, country, customer_type):
+        return interest_amount(amount, due_date, on_date, self._get_periods(country, customer_type))
+
+
+class ArDunningFeeRule(models.Model):
+    _name = "ar.dunning.fee.rule"
+    _description = "Statutory Collection Fee Rule"
+    _order = "country_id, customer_type"
+
+    name = fields.Char(required=True, translate=True)
+    country_id = fields.Many2one("res.country", help="Empty: any country without a rule of its own.")
+    customer_type = fields.Selection(CUSTOMER_TYPES, required=True, default="b2b")
+    minimum = fields.Float(help="Lowest fee (0 = none), e.g. EUR 40 under the Dutch WIK scale.")
+    maximum = fields.Float(help="Highest fee (0 = none), e.g. EUR 2,000 in Belgium, EUR 6,775 under the WIK.")
+    prior_notice_days = fields.Integer(
+        help="Fees may only be claimed when a first reminder was sent at least this many days before "
+        "(14 for Belgian consumers and for the Dutch 14-day letter; 0 = due without reminder).",
+    )
+    band_ids = fields.One2many("ar.dunning.fee.band", "rule_id", string="Scale", copy=True)
+    legal_basis = fields.Char(translate=True)
+    to_check = fields.Boolean(string="To Check", help="Confirm this figure against the official text.")
+
+    def _find(self, country, customer_type):
+        rules = self.filtered(lambda r: r.customer_type == customer_type)
+        return rules.filtered(lambda r: r.country_id == country)[:1] or rules.filtered(lambda r: not r.country_id)[:1]
+
+    def _compute_fee(self, amount):
+        self.ensure_one()
+        bands = [(b.lower, b.fixed, b.percent) for b in self.band_ids]
+        return band_fee(amount, bands, self.minimum, self.maximum)
+
+
+class ArDunningFeeBand(models.Model):
+    _name = "ar.dunning.fee.band"
+    _description = "Collection Fee Scale Band"
+    _order = "rule_id, lower"
+
+    rule_id = fields.Many2one("ar.dunning.fee.rule", required=True, ondelete="cascade", index=True)
+    lower = fields.Float(string="Debt Above", help="The band applies to debts above this amount.")
+    fixed = fields.Float(string="Fixed Amount")
+    percent = fields.Float(string="Percent above Lower", digits=(5, 2))

@@ -1,0 +1,153 @@
+import calendar
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..tools.dunning_level import ageing_bucket, collection_effectiveness, dso_countback
+
+
+class ArDunningKpi(models.Model):
+    _name = "ar.dunning.kpi"
+    _description = "Receivable KPIs per Customer"
+    _order = "company_id, overdue desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", index=True, help="Empty: the company as a whole.")
+    scope = fields.Selection([("partner", "Customer"), ("company", "Company")], required=True, default="partner")
+    date = fields.Date(required=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    receivable = fields.Monetary(aggregator="sum")
+    overdue = fields.Monetary(aggregator="sum")
+    not_due = fields.Monetary(aggregator="sum", string="Not Due")
+    d1_30 = fields.Monetary(aggregator="sum", string="1-30 Days")
+    d31_60 = fields.Monetary(aggregator="sum", string="31-60 Days")
+    d61_90 = fields.Monetary(aggregator="sum", string="61-90 Days")
+    d90 = fields.Monetary(aggregator="sum", string="Over 90 Days")
+    sales_12m = fields.Monetary(string="Sales (12 Months)", aggregator="sum")
+    dso = fields.Float(string="DSO (Countback)", aggregator="avg", digits=(16, 1))
+    cei = fields.Float(
+        string="CEI (%)", aggregator="avg", digits=(16, 1), help="Collection effectiveness index over 12 months."
+    )
+    on_time_share = fields.Float(string="Paid on Time (%)", aggregator="avg", digits=(16, 1))
+    avg_days_late = fields.Float(string="Average Days Late", aggregator="avg", digits=(16, 1))
+
+    @api.model
+    def _cron_refresh(self):
+        for company in self.env["res.company"].search([]):
+            self.with_company(company)._refresh()
+
+    def action_refresh(self):
+        self._refresh()
+        return {"type": "ir.actions.client", "tag": "reload"}
+
+    @api.model
+    def _refresh(self, on_date=None):
+        """Recompute the KPIs of the current company in a bounded number of queries."""
+        company = self.env.company
+        on_date = on_date or fields.Date.context_today(self)
+        since = on_date - timedelta(days=365)
+        self.search([("company_id", "=", company.id)]).unlink()
+        Line = self.env["account.move.line"]
+        base = [
+            ("company_id", "=", company.id),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+        ]
+        open_lines = Line.search_fetch(
+            [*base, ("reconciled", "=", False), ("amount_residual", "!=", 0), ("partner_id", "!=", False)],
+            ["partner_id", "date_maturity", "date", "amount_residual"],
+        )
+        stats = defaultdict(lambda: defaultdict(float))
+        for line in open_lines:
+            partner = line.partner_id.commercial_partner_id.id
+            days = (on_date - (line.date_maturity or line.date)).days
+            s = stats[partner]
+            s["receivable"] += line.amount_residual
+            s[ageing_bucket(days)] += line.amount_residual
+            if days > 0:
+                s["overdue"] += line.amount_residual
+        period = Line._read_group(
+            [*base, ("date", ">", since), ("date", "<=", on_date), ("partner_id", "!=", False)],
+            ["partner_id"],
+            ["debit:sum", "credit:sum"],
+        )
+        for partner, debit, credit in period:
+            s = stats[partner.commercial_partner_id.id]
+            s["debit"] += debit
+            s["credit"] += credit
+        month_start = on_date.replace(day=1)
+        monthly = self.env["account.move"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("invoice_date", ">", since),
+                ("invoice_date", "<=", on_date),
+            ],
+            ["commercial_partner_id", "invoice_date:month"],
+            ["amount_total_signed:sum"],
+        )
+        sales = defaultdict(dict)
+        for partner, month, amount in monthly:
+            sales[partner.id][month] = amount
+        months = []
+        cursor = month_start
+        for _i in range(12):
+            month_days = calendar.monthrange(cursor.year, cursor.month)[1]
+            days = (on_date - cursor).days + 1 if cursor == month_start else month_days
+            months.append((cursor, days))
+            cursor = (cursor - timedelta(days=1)).replace(day=1)
+        partners = self.env["res.partner"].browse(list(stats))
+        history = partners.with_company(company)._ar_dunning_history(on_date) if partners else {}
+        vals_list = []
+        totals = defaultdict(float)
+        total_sales = defaultdict(float)
+        for pid, s in stats.items():
+            series = [(sales[pid].get(m, 0.0), d) for m, d in months]
+            for m, _d in months:
+                total_sales[m] += sales[pid].get(m, 0.0)
+            h = history.get(pid, {"avg_days_late": 0.0, "share_late": 0.0})
+            vals = self._kpi_vals(company, on_date, s, series, h)
+            vals["partner_id"] = pid
+            vals_list.append(vals)
+            for key in ("receivable", "overdue", "not_due", "d1_30", "d31_60", "d61_90", "d90", "debit", "credit"):
+                totals[key] += s[key]
+        if stats:
+            company_vals = self._kpi_vals(
+                company,
+                on_date,
+                totals,
+                [(total_sales[m], d) for m, d in months],
+                {
+                    "avg_days_late": sum(v["avg_days_late"] for v in vals_list) / len(vals_list),
+                    "share_late": 1 - sum(v["on_time_share"] for v in vals_list) / len(vals_list) / 100,
+                },
+            )
+            company_vals["scope"] = "company"
+            vals_list.append(company_vals)
+        return self.create(vals_list)
+
+    @api.model
+    def _kpi_vals(self, company, on_date, s, series, history):
+        end_current = s["not_due"]
+        begin = s["receivable"] - s["debit"] + s["credit"]
+        return {
+            "company_id": company.id,
+            "date": on_date,
+            "scope": "partner",
+            "receivable": s["receivable"],
+            "overdue": s["overdue"],
+            "not_due": s["not_due"],
+            "d1_30": s["d1_30"],
+            "d31_60": s["d31_60"],
+            "d61_90": s["d61_90"],
+            "d90": s["d90"],
+            "sales_12m": sum(amount for amount, _d in series),
+            "dso": dso_countback(s["receivable"], series),
+            "cei": collection_effectiveness(begin, s["debit"], s["receivable"], end_current),
+            "on_time_share": round((1 - history["share_late"]) * 100, 1),
+            "avg_days_late": round(history["avg_days_late"], 1),
+        }

@@ -1,0 +1,157 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+TONE_SELECTION = [("friendly", "Friendly"), ("neutral", "Neutral"), ("firm", "Firm")]
+
+
+class ArDunningPolicy(models.Model):
+    _name = "ar.dunning.policy"
+    _description = "Dunning Policy"
+    _order = "company_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    is_default = fields.Boolean(
+        string="Default Policy",
+        help="Used for every customer of the company that has no policy of its own.",
+    )
+    automatic = fields.Boolean(
+        help="When set, the daily cron runs this policy unattended (preview and execute). "
+        "Otherwise an accountant runs it in a reviewed batch.",
+    )
+    level_ids = fields.One2many("ar.dunning.level", "policy_id", string="Levels", copy=True)
+    collection_agency_id = fields.Many2one(
+        "res.partner",
+        string="Collection Agency",
+        help="Agency that receives the dossier when a level hands invoices over.",
+    )
+    collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        help="User who gets the phone-call activities. Empty: the customer's salesperson, else the user running the batch.",
+    )
+    tone_friendly_below = fields.Float(
+        default=20.0, help="Payment-history scores below this value get the friendly tone (0 = perfect payer)."
+    )
+    tone_firm_from = fields.Float(default=50.0, help="Scores from this value on get the firm tone.")
+    payment_days = fields.Integer(
+        string="Days to Pay",
+        default=14,
+        help="Days the customer is given in the reminder to pay (a Belgian consumer must get at least 14 days).",
+    )
+
+    @api.constrains("is_default", "company_id", "active")
+    def _check_single_default(self):
+        for policy in self.filtered(lambda p: p.is_default and p.active):
+            count = self.search_count(
+                [("company_id", "=", policy.company_id.id), ("is_default", "=", True), ("id", "!=", policy.id)]
+            )
+            if count:
+                raise ValidationError(
+                    self.env._(
+                        "Company %(company)s already has a default dunning policy: untick 'Default Policy' on one of them.",
+                        company=policy.company_id.name,
+                    )
+                )
+
+    @api.constrains("tone_friendly_below", "tone_firm_from")
+    def _check_tone_thresholds(self):
+        for policy in self:
+            if policy.tone_friendly_below > policy.tone_firm_from:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the friendly threshold must not exceed the firm threshold.",
+                        policy=policy.name,
+                    )
+                )
+
+    def _ar_translate_names(self):
+        """Store the default names in every installed language (code terms from the module's .po)."""
+        for lang in self.env["res.lang"].get_installed():
+            code = lang[0]
+            names = self.env["res.company"].with_context(lang=code)._ar_dunning_level_names()
+            for policy in self.with_context(lang=code):
+                policy.name = names["policy"]
+                for index, level in enumerate(policy._get_ladder()[:3], start=1):
+                    level.name = names[f"level{index}"]
+
+    def _get_ladder(self):
+        """Levels in ladder order (ascending offset)."""
+        self.ensure_one()
+        return self.level_ids.sorted(lambda lvl: (lvl.offset_days, lvl.sequence, lvl.id))
+
+
+class ArDunningLevel(models.Model):
+    _name = "ar.dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, offset_days, sequence, id"
+    _check_company_auto = True
+
+    policy_id = fields.Many2one("ar.dunning.policy", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    offset_days = fields.Integer(
+        string="Days after Due Date",
+        required=True,
+        help="The level is reached this many calendar days after the due date; negative = before the due date "
+        "(friendly pre-due reminder). Weekends and holidays count like any day.",
+    )
+    min_amount = fields.Monetary(
+        string="Minimum Overdue Amount",
+        currency_field="currency_id",
+        help="Customers whose total overdue amount is below this are not reminded at this level.",
+    )
+    currency_id = fields.Many2one(related="policy_id.company_id.currency_id")
+    action_email = fields.Boolean(string="Send E-mail", default=True)
+    action_letter = fields.Boolean(string="Print Letter", help="Add the letter to the merged PDF of the run.")
+    action_activity = fields.Boolean(string="Phone Call", help="Schedule a phone-call activity for the collector.")
+    action_credit_hold = fields.Boolean(
+        string="Credit Hold", help="Put the customer on credit hold: no new invoice can be posted for them."
+    )
+    action_handover = fields.Boolean(
+        string="Hand Over to Agency",
+        help="Hand the overdue invoices over to the policy's collection agency; they get no more reminders.",
+    )
+    apply_interest = fields.Boolean(string="Charge Interest", help="Claim statutory late-payment interest.")
+    apply_fees = fields.Boolean(
+        string="Charge Fees",
+        help="Claim the statutory fixed compensation / collection costs (EUR 40 B2B per invoice, Belgian B2C caps, "
+        "Dutch WIK scale) when the law allows it at this point.",
+    )
+    invoice_charges = fields.Boolean(
+        string="Invoice Charges", help="Post the interest and fees claimed as a separate debit note invoice."
+    )
+    template_friendly_id = fields.Many2one(
+        "mail.template", string="Friendly Template", domain=[("model", "=", "ar.dunning.line")]
+    )
+    template_neutral_id = fields.Many2one(
+        "mail.template", string="Neutral Template", domain=[("model", "=", "ar.dunning.line")]
+    )
+    template_firm_id = fields.Many2one(
+        "mail.template", string="Firm Template", domain=[("model", "=", "ar.dunning.line")]
+    )
+
+    @api.constrains("policy_id", "offset_days")
+    def _check_unique_offset(self):
+        for level in self:
+            if len(level.policy_id.level_ids.filtered(lambda lvl, lv=level: lvl.offset_days == lv.offset_days)) > 1:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s has two levels at %(days)s days: give each level its own 'Days after Due Date'.",
+                        policy=level.policy_id.name,
+                        days=level.offset_days,
+                    )
+                )
+
+    def _get_template(self, tone):
+        self.ensure_one()
+        return (
+            self[f"template_{tone}_id"]
+            or self.template_neutral_id
+            or self.template_friendly_id
+            or self.template_firm_id
+        )

@@ -1,0 +1,66 @@
+from odoo import api, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    def _ar_dunning_create_default_policy(self):
+        """Create the default three-level ladder for companies that have no dunning policy yet."""
+        Policy = self.env["ar.dunning.policy"].sudo()  # sudo: set-up of configuration data at install/company creation
+        ref = self.env.ref
+        ladder = [
+            ("level1", 3, False, False, False, False),
+            ("level2", 17, True, True, False, False),
+            ("level3", 31, True, True, True, True),
+        ]
+        names = self._ar_dunning_level_names()
+        policies = Policy.browse()
+        for company in self:
+            if Policy.with_context(active_test=False).search_count([("company_id", "=", company.id)]):
+                continue
+            levels = []
+            for seq, (key, offset, letter, charges, call, hold) in enumerate(ladder, start=1):
+                levels.append(
+                    (
+                        0,
+                        0,
+                        {
+                            "name": names[key],
+                            "sequence": seq * 10,
+                            "offset_days": offset,
+                            "action_email": True,
+                            "action_letter": letter,
+                            "action_activity": call,
+                            "action_credit_hold": hold,
+                            "apply_interest": charges,
+                            "apply_fees": charges,
+                            "template_friendly_id": ref(f"ar_dunning.mail_template_{key}_friendly").id,
+                            "template_neutral_id": ref(f"ar_dunning.mail_template_{key}_neutral").id,
+                            "template_firm_id": ref(f"ar_dunning.mail_template_{key}_firm").id,
+                        },
+                    )
+                )
+            policy = Policy.create(
+                {
+                    "name": self.env._("Standard follow-up"),
+                    "company_id": company.id,
+                    "is_default": True,
+                    "level_ids": levels,
+                }
+            )
+            policy._ar_translate_names()
+            policies |= policy
+        return policies
+
+    def _ar_dunning_level_names(self):
+        env = self.env
+        return {
+            "level1": env._("Payment reminder"),
+            "level2": env._("Second reminder"),
+            "level3": env._("Final notice"),
+            "policy": env._("Standard follow-up"),
+        }
+
+    @api.model
+    def _ar_dunning_setup_all(self):
+        self.search([])._ar_dunning_create_default_policy()

@@ -1,0 +1,75 @@
+from datetime import date, timedelta
+
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class ArDunningCommon(AccountTestInvoicingCommon):
+    RUN_DATE = date(2026, 3, 2)  # a Monday
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, mail_notrack=True, no_reset_password=True)
+        )
+        cls.company = cls.company_data["company"]
+        cls.company.email = "credit@company.example"
+        cls.policy = cls.company._ar_dunning_create_default_policy()
+        cls.level1, cls.level2, cls.level3 = cls.policy._get_ladder()
+        be, nl, de = cls.env.ref("base.be"), cls.env.ref("base.nl"), cls.env.ref("base.de")
+        Partner = cls.env["res.partner"]
+        cls.be_b2b = Partner.create(
+            {
+                "name": "Brouwerij Vandamme NV",
+                "is_company": True,
+                "country_id": be.id,
+                "email": "ap@vandamme.example",
+                "vat": "BE0477472701",
+            }
+        )
+        cls.be_b2c = Partner.create({"name": "Jan Peeters", "country_id": be.id, "email": "jan@peeters.example"})
+        cls.nl_b2c = Partner.create({"name": "Sanne de Vries", "country_id": nl.id, "email": "sanne@devries.example"})
+        cls.de_b2b = Partner.create(
+            {
+                "name": "Müller Maschinenbau GmbH",
+                "is_company": True,
+                "country_id": de.id,
+                "email": "buchhaltung@mueller.example",
+            }
+        )
+
+    @classmethod
+    def _invoice(cls, partner, amount, due, move_type="out_invoice", post=True):
+        move = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": due,
+                "invoice_date_due": due,
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _run(self, on_date=None, partners=None, execute=False, **ctx):
+        Run = self.env["ar.dunning.run"].with_context(**ctx)
+        return Run._run_batch(
+            date=on_date or self.RUN_DATE,
+            policy_ids=self.policy.ids,
+            partner_ids=(partners.ids if partners else None),
+            execute=execute,
+            company=self.company,
+        )
+
+    def _line(self, run, partner):
+        return run.line_ids.filtered(lambda line: line.partner_id == partner)
+
+    @staticmethod
+    def _days(n):
+        return ArDunningCommon.RUN_DATE - timedelta(days=n)
