@@ -27,4 +27,9 @@
         "views/ar_sepa_mandate_views.xml",
         "views/portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ar_customer_centric/static/tests/tours/*.js",
+        ],
+    },
 }
