@@ -3,6 +3,7 @@
 import logging
 import random
 import time
+import uuid
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -232,12 +233,35 @@ class ArSuiteDemo(models.AbstractModel):
             method = wanted[i % len(wanted)] if partner.is_company else "email"
             if partner == buyer:
                 method = "email"
-            vals = {"invoice_sending_method": method}
+            vals = {"invoice_sending_method": method, **self._ar_demo_channel_vals(partner, method, i)}
             if segment_field:
                 vals["ar_segment"] = info["segment"]
             partner.with_company(company).write(vals)
             result.append((partner, dict(info, method=method, rng=random.Random(rng.random()))))
         return result
+
+    @api.model
+    def _ar_demo_channel_vals(self, partner, method, index):
+        """What each delivery channel needs to deliver (AP-portal identities, no e-invoice for
+        paper), and a fallback channel for the electronic ones."""
+        Partner = self.env["res.partner"]
+        vals = {}
+        if method in ("ar_peppol", "ar_cxml") and "ar_fallback_sending_method" in Partner._fields:
+            vals["ar_fallback_sending_method"] = "email"
+        if method in ("ar_cxml", "ar_letter"):
+            vals["invoice_edi_format"] = False
+        if method == "ar_cxml":
+            vals.update(
+                {
+                    "ar_cxml_endpoint": f"https://procurement-network.example/cxml/inbound/{index}",
+                    "ar_cxml_from_identity": "AN01000000042",
+                    "ar_cxml_to_identity": f"AN0100000{index:04d}",
+                    "ar_cxml_sender_identity": "AN01000000042",
+                    "ar_cxml_shared_secret": "demo-shared-secret",
+                    "ar_cxml_deployment_mode": "test",
+                }
+            )
+        return vals
 
     @api.model
     def _ar_demo_invoices(self, company, customers):
@@ -324,6 +348,7 @@ class ArSuiteDemo(models.AbstractModel):
         """Feature-module data: disputes, autopay, Peppol states and dunning levels."""
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
+        self._ar_demo_peppol(company, customers, invoices)
 
     @api.model
     def _ar_demo_disputes(self, company, customers, open_invoices):
@@ -334,7 +359,7 @@ class ArSuiteDemo(models.AbstractModel):
         Dispute = self.env["ar.dispute"]
         overdue = open_invoices.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self))
         picks = overdue.filtered(lambda m: m.commercial_partner_id == buyer)[:1]
-        picks |= (overdue - picks).sorted("amount_residual", reverse=True)[:3]
+        picks |= (overdue - picks).sorted("amount_residual", reverse=True)[: 4 - len(picks)]
         reasons = ["wrong_amount", "not_delivered", "quality", "already_paid"]
         messages = [
             "The unit price on line 2 is not the price we agreed in the framework contract.",
@@ -345,7 +370,7 @@ class ArSuiteDemo(models.AbstractModel):
         disputes = Dispute
         for invoice, reason, message in zip(picks, reasons, messages, strict=False):
             disputes |= Dispute._ar_log_dispute(invoice, reason, message, invoice.commercial_partner_id)
-        if len(disputes) >= 4:
+        if len(disputes) == 4:
             disputes[2].resolution_note = "The certificate is correct: serial number checked on site."
             disputes[2].action_reject()
             disputes[3].action_accept_credit_note()
@@ -389,3 +414,93 @@ class ArSuiteDemo(models.AbstractModel):
                 }
             )
             card_customer.with_company(company).write({"ar_autopay": True, "ar_autopay_token_id": token.id})
+
+    # Peppol: the demo's invoices of Peppol customers, one per transmission state
+    PEPPOL_DEMO_STATES = (
+        "accepted",
+        "rejected",
+        "paid",
+        "delivered",
+        "sent",
+        "queued",
+        "ready",
+        "invalid",
+        "to_validate",
+        "error",
+        "accepted",
+        "accepted",
+    )
+
+    @api.model
+    def _ar_demo_peppol(self, company, customers, invoices):
+        """A clearly labelled sandbox access point and recent Peppol invoices in every state.
+
+        Documents really go through the sandbox connector (submit, status polls, buyer
+        responses); the official rules are not run here (`make run` may not have them), so
+        the validation states are set as the validator would set them.
+        """
+        if "ar.peppol.connector" not in self.env:
+            return
+        connector = self.env["ar.peppol.connector"].create(
+            {"name": "Sandbox access point (DEMO: sends nothing)", "provider": "sandbox", "company_id": company.id}
+        )
+        company.ar_peppol_connector_id = connector
+        peppol_partners = {p.id for p, info in customers if info["method"] == "ar_peppol"}
+        moves = invoices.filtered(lambda m: m.partner_id.id in peppol_partners).sorted("invoice_date", reverse=True)
+        Finding = self.env["ar.peppol.finding"]
+        for move, state in zip(moves, self.PEPPOL_DEMO_STATES, strict=False):
+            if state in ("to_validate", "invalid"):
+                vals = (
+                    Finding._not_validated_vals(move, "Rules folder not configured (demo)")
+                    if state == "to_validate"
+                    else Finding._export_error_vals(move, "The buyer's address has no street (BR-50 style check).")
+                )
+                Finding.create(vals)
+                move.write({"ar_peppol_state": state, "ar_peppol_fatal_count": 1})
+                continue
+            xml, _errors = move._ar_peppol_export()
+            self.env["ir.attachment"].create(
+                {
+                    "name": f"{move.name.replace('/', '_')}_ubl_bis3.xml",
+                    "raw": xml,
+                    "mimetype": "application/xml",
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "res_field": "ubl_cii_xml_file",
+                }
+            )
+            move.invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
+            move.write({"ar_peppol_state": "ready", "ar_peppol_validated_at": fields.Datetime.now()})
+            if state == "ready":
+                continue
+            if state == "error":
+                move.write({"ar_peppol_connector_id": connector.id})
+                move._ar_peppol_fail("Sandbox: the access point refused the receiver (participant not registered).")
+                continue
+            if state == "queued":
+                # waiting for a retry after the access point answered 503
+                move.write(
+                    {
+                        "ar_peppol_state": "queued",
+                        "ar_peppol_connector_id": connector.id,
+                        "ar_peppol_idempotency_key": str(uuid.uuid4()),
+                        "ar_peppol_queued_at": fields.Datetime.now(),
+                        "ar_peppol_next_try": fields.Datetime.now() + timedelta(hours=6),
+                        "ar_peppol_attempts": 1,
+                        "ar_peppol_answer": "Sandbox: 503 Service Unavailable, next attempt scheduled.",
+                    }
+                )
+                continue
+            move._ar_peppol_queue(connector)
+            move._ar_peppol_transmit()
+            if state == "sent":
+                continue
+            move._ar_peppol_apply_event(connector._fetch_status(move))  # delivered
+            if state == "delivered":
+                continue
+            code, reason = {
+                "accepted": ("AP", "Approved for payment."),
+                "rejected": ("RE", "Purchase order number PO-2291 is missing; please reissue."),
+                "paid": ("PD", "Paid by bank transfer."),
+            }[state]
+            move._ar_peppol_apply_event({"response_code": code, "reason": reason})

@@ -1,3 +1,5 @@
+import os
+
 from markupsafe import Markup
 
 from odoo import api, models
@@ -107,7 +109,103 @@ class ArSuiteOnboarding(models.AbstractModel):
 
     @api.model
     def _ar_get_module_findings(self, company):
-        """Checks of the feature modules' own settings; extended below as they expose them."""
+        """Checks of the feature modules' settings: Peppol, delivery preferences, autopay, dunning."""
+        return (
+            self._ar_peppol_findings(company)
+            + self._ar_delivery_findings(company)
+            + self._ar_autopay_findings(company)
+            + self._ar_dunning_findings(company)
+        )
+
+    @api.model
+    def _ar_peppol_findings(self, company):
+        _ = self.env._
+        findings = []
+        connector = company.ar_peppol_connector_id
+        if not connector:
+            findings.append(
+                self._ar_finding(
+                    "peppol_connector",
+                    _("Choose the Peppol access point invoices are sent through (Storecove, Billit...)."),
+                    "ar_peppol_edi.ar_peppol_connector_action",
+                    severity="danger",
+                )
+            )
+        elif connector.provider == "sandbox":
+            findings.append(
+                self._ar_finding(
+                    "peppol_sandbox",
+                    _(
+                        "The Peppol access point %(name)s is the sandbox: it sends nothing. "
+                        "Use it for demonstrations only.",
+                        name=connector.name,
+                    ),
+                    "ar_peppol_edi.ar_peppol_connector_action",
+                    connector.id,
+                )
+            )
+        location = company._ar_peppol_rules_location()
+        if not location:
+            findings.append(
+                self._ar_finding(
+                    "peppol_rules",
+                    _(
+                        "Point the suite at the official Peppol validation rules (folder or ZIP): "
+                        "without them no invoice is sent on Peppol."
+                    ),
+                    "ar_suite.ar_suite_settings_action",
+                    "danger",
+                )
+            )
+        elif not os.path.exists(location):
+            findings.append(
+                self._ar_finding(
+                    "peppol_rules_missing",
+                    _("The Peppol validation rules are not found at %(path)s on the server.", path=location),
+                    "ar_suite.ar_suite_settings_action",
+                    "danger",
+                )
+            )
+        return findings
+
+    @api.model
+    def _ar_delivery_findings(self, company):
+        _ = self.env._
+        configured = set(company.ar_segment_default_ids.mapped("segment"))
+        segments = dict(self.env["res.partner"]._fields["ar_segment"]._description_selection(self.env))
+        missing = [label for key, label in segments.items() if key not in configured]
+        if not missing:
+            return []
+        return [
+            self._ar_finding(
+                "segment_defaults",
+                _("Set the default delivery preferences of the segments %(segments)s.", segments=", ".join(missing)),
+                "ar_customer_centric.ar_segment_default_action",
+                severity="info",
+            )
+        ]
+
+    @api.model
+    def _ar_autopay_findings(self, company):
+        _ = self.env._
+        mandates = self.env["ar.sepa.mandate"].search_count(
+            [("company_id", "=", company.id), ("state", "=", "active")], limit=1
+        )
+        if mandates and not company.ar_sepa_creditor_identifier:
+            return [
+                self._ar_finding(
+                    "sepa_creditor_id",
+                    _("Enter the SEPA creditor identifier: direct debit collections cannot be exported without it."),
+                    "base.action_res_company_form",
+                    company.id,
+                    "danger",
+                )
+            ]
+        return []
+
+    @api.model
+    def _ar_dunning_findings(self, company):
+        """Dunning policy and statutory interest data (ar_dunning)."""
         return []
 
     @api.model
