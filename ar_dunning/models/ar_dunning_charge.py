@@ -18,7 +18,6 @@ class ArDunningInterestRate(models.Model):
     rate = fields.Float(string="Rate (%)", required=True, digits=(5, 2), help="Yearly rate in percent.")
     legal_basis = fields.Char(translate=True)
     to_check = fields.Boolean(
-        string="To Check",
         help="The figure was derived or seen in one secondary source only: confirm it against the official "
         "publication (Belgian FPS Finance, Dutch government, Deutsche Bundesbank) before relying on it.",
     )
@@ -62,7 +61,7 @@ class ArDunningFeeRule(models.Model):
     )
     band_ids = fields.One2many("ar.dunning.fee.band", "rule_id", string="Scale", copy=True)
     legal_basis = fields.Char(translate=True)
-    to_check = fields.Boolean(string="To Check", help="Confirm this figure against the official text.")
+    to_check = fields.Boolean(help="Confirm this figure against the official text.")
 
     def _find(self, country, customer_type):
         rules = self.filtered(lambda r: r.customer_type == customer_type)

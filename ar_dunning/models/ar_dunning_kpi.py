@@ -21,7 +21,7 @@ class ArDunningKpi(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     receivable = fields.Monetary(aggregator="sum")
     overdue = fields.Monetary(aggregator="sum")
-    not_due = fields.Monetary(aggregator="sum", string="Not Due")
+    not_due = fields.Monetary(aggregator="sum")
     d1_30 = fields.Monetary(aggregator="sum", string="1-30 Days")
     d31_60 = fields.Monetary(aggregator="sum", string="31-60 Days")
     d61_90 = fields.Monetary(aggregator="sum", string="61-90 Days")
@@ -36,7 +36,7 @@ class ArDunningKpi(models.Model):
 
     @api.model
     def _cron_refresh(self):
-        for company in self.env["res.company"].search([]):
+        for company in self.env["res.company"].search([("active", "=", True)]):
             self.with_company(company)._refresh()
 
     def action_refresh(self):

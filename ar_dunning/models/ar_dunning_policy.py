@@ -25,13 +25,12 @@ class ArDunningPolicy(models.Model):
     level_ids = fields.One2many("ar.dunning.level", "policy_id", string="Levels", copy=True)
     collection_agency_id = fields.Many2one(
         "res.partner",
-        string="Collection Agency",
         help="Agency that receives the dossier when a level hands invoices over.",
     )
     collector_id = fields.Many2one(
         "res.users",
-        string="Collector",
-        help="User who gets the phone-call activities. Empty: the customer's salesperson, else the user running the batch.",
+        help="User who gets the phone-call activities. "
+        "Empty: the customer's salesperson, else the user running the batch.",
     )
     tone_friendly_below = fields.Float(
         default=20.0, help="Payment-history scores below this value get the friendly tone (0 = perfect payer)."
@@ -52,7 +51,8 @@ class ArDunningPolicy(models.Model):
             if count:
                 raise ValidationError(
                     self.env._(
-                        "Company %(company)s already has a default dunning policy: untick 'Default Policy' on one of them.",
+                        "Company %(company)s already has a default dunning policy: "
+                        "untick 'Default Policy' on one of them.",
                         company=policy.company_id.name,
                     )
                 )
@@ -122,9 +122,7 @@ class ArDunningLevel(models.Model):
         help="Claim the statutory fixed compensation / collection costs (EUR 40 B2B per invoice, Belgian B2C caps, "
         "Dutch WIK scale) when the law allows it at this point.",
     )
-    invoice_charges = fields.Boolean(
-        string="Invoice Charges", help="Post the interest and fees claimed as a separate debit note invoice."
-    )
+    invoice_charges = fields.Boolean(help="Post the interest and fees claimed as a separate debit note invoice.")
     template_friendly_id = fields.Many2one(
         "mail.template", string="Friendly Template", domain=[("model", "=", "ar.dunning.line")]
     )
@@ -141,7 +139,8 @@ class ArDunningLevel(models.Model):
             if len(level.policy_id.level_ids.filtered(lambda lvl, lv=level: lvl.offset_days == lv.offset_days)) > 1:
                 raise ValidationError(
                     self.env._(
-                        "Policy %(policy)s has two levels at %(days)s days: give each level its own 'Days after Due Date'.",
+                        "Policy %(policy)s has two levels at %(days)s days: "
+                        "give each level its own 'Days after Due Date'.",
                         policy=level.policy_id.name,
                         days=level.offset_days,
                     )

@@ -2,6 +2,7 @@ import csv
 import io
 import logging
 import re
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -111,7 +112,7 @@ class ArDunningRun(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _run_batch(self, date=None, policy_ids=None, partner_ids=None, execute=False, company=None, batch_size=200):
+    def _run_batch(self, *, date=None, policy_ids=None, partner_ids=None, execute=False, company=None, batch_size=200):
         """Server-side entry point (``odoo-bin shell``, cron, benchmark).
 
         ``env['ar.dunning.run']._run_batch(date='2026-03-31', policy_ids=[1], execute=True)``
@@ -165,13 +166,9 @@ class ArDunningRun(models.Model):
             return self.policy_ids
         return self.env["ar.dunning.policy"].search([("company_id", "=", self.company_id.id)])
 
-    def _compute_lines(self):
-        """Build the preview lines: one per customer with something to remind, bounded queries."""
-        self.ensure_one()
+    def _fetch_receivables(self):
+        """Open receivable lines of the run's scope with what the preview needs, in a few queries."""
         env = self.env
-        policies = self._get_policies()
-        default_policy = policies.filtered("is_default")[:1]
-        ladders = {p.id: p._get_ladder() for p in policies}
         line_domain = Domain(
             [
                 ("company_id", "=", self.company_id.id),
@@ -200,173 +197,201 @@ class ArDunningRun(models.Model):
             "ar_dunning_first_date",
             "ar_dunning_handed_over",
         ]
-        has_dispute = "ar_dispute_state" in env["account.move"]._fields
-        if has_dispute:
+        if "ar_dispute_state" in env["account.move"]._fields:
             move_fields.append("ar_dispute_state")
         moves.fetch(move_fields)
-        partners = moves.commercial_partner_id
-        partners.fetch(
+        moves.commercial_partner_id.fetch(
             ["ar_dunning_policy_id", "ar_dunning_on_hold", "country_id", "is_company", "vat", "lang", "trust", "name"]
         )
-        pending_tx = env["account.move"]._ar_dunning_pending_tx_move_ids(moves)
+        by_partner = defaultdict(list)
+        for line in aml:
+            by_partner[line.move_id.commercial_partner_id].append(line)
+        return by_partner, env["account.move"]._ar_dunning_pending_tx_move_ids(moves)
+
+    @api.model
+    def _item_exclusion(self, line, pending_tx):
+        """Why this invoice must not be chased (False: it may)."""
+        move = line.move_id
+        if move.ar_dunning_handed_over:
+            return "handed_over"
+        if line.no_followup:
+            disputed = "ar_dispute_state" in move._fields and move.ar_dispute_state == "open"
+            return "disputed" if disputed else "no_followup"
+        if move.payment_state == "in_payment" or move.id in pending_tx:
+            return "in_payment"
+        return False
+
+    def _partner_items(self, lines, ladder, pending_tx):
+        """(best level index or None, [(line, days, level index, exclusion)]) for one customer."""
+        offsets = ladder.mapped("offset_days")
+        items = []
+        best = None
+        for line in lines:
+            move = line.move_id
+            if line.amount_residual <= 0 or move.move_type not in ("out_invoice", "out_receipt"):
+                continue
+            days = days_overdue(line.date_maturity or line.date, self.date)
+            last = ladder.ids.index(move.ar_dunning_level_id.id) if move.ar_dunning_level_id.id in ladder.ids else None
+            new_index = next_level(offsets, days, last)
+            if days <= 0 and new_index is None:
+                continue  # not due and no pre-due reminder: not in the statement
+            reason = self._item_exclusion(line, pending_tx)
+            if not reason and new_index is not None:
+                best = new_index if best is None else max(best, new_index)
+            items.append((line, days, None if reason else new_index, reason))
+        return best, items
+
+    def _item_charges(self, line, days, level, *, partner, ctype, charges):
+        """(interest, fee) claimed on one overdue invoice at this level."""
+        rates, fee_rule = charges
+        interest = fee = 0.0
+        due = line.date_maturity or line.date
+        if level.apply_interest and days > 0:
+            interest = rates._compute_interest(line.amount_residual, due, self.date, partner.country_id, ctype)
+        if level.apply_fees and fee_rule and days > 0:
+            first = line.move_id.ar_dunning_first_date
+            if not fee_rule.prior_notice_days or (first and (self.date - first).days >= fee_rule.prior_notice_days):
+                fee = fee_rule._compute_fee(line.amount_residual)
+        return interest, fee
+
+    @api.model
+    def _partner_exclusion(self, partner, net, overdue, level, open_promise):
+        if partner.ar_dunning_on_hold:
+            return "on_hold"
+        if partner.id in open_promise:
+            return "promise"
+        if net <= 0:
+            return "net_balance"
+        if overdue < level.min_amount:
+            return "threshold"
+        return False
+
+    def _compute_lines(self):
+        """Build the preview lines: one per customer with something to remind, bounded queries."""
+        self.ensure_one()
+        env = self.env
+        policies = self._get_policies()
+        default_policy = policies.filtered("is_default")[:1]
+        ladders = {p.id: p._get_ladder() for p in policies}
+        by_partner, pending_tx = self._fetch_receivables()
+        partners = env["res.partner"].concat(*by_partner)
         promises = env["ar.dunning.promise"].search_fetch(
             [("partner_id", "in", partners.ids), ("state", "=", "open"), ("company_id", "=", self.company_id.id)],
             ["partner_id", "promise_date"],
         )
         open_promise = {p.partner_id.id for p in promises if p.promise_date >= self.date}
-        broken = promises.filtered(lambda p: p.promise_date < self.date)
         done_keys = set(
             env["ar.dunning.line"]
             .search_fetch([("key", "!=", False), ("state", "=", "done"), ("date", "=", self.date)], ["key"])
             .mapped("key")
         )
-        by_partner = defaultdict(list)
-        for line in aml:
-            by_partner[line.move_id.commercial_partner_id].append(line)
-
-        # sudo: rates and fee scales are configuration, read for computing claims
-        rates = env["ar.dunning.interest.rate"].sudo().search([])
-        fee_rules = env["ar.dunning.fee.rule"].sudo().search([])
         candidates = []
         for partner, lines in by_partner.items():
-            policy = partner.ar_dunning_policy_id if partner.ar_dunning_policy_id in policies else default_policy
-            if partner.ar_dunning_policy_id and partner.ar_dunning_policy_id not in policies:
-                continue
-            if not policy:
-                continue
-            ladder = ladders[policy.id]
+            own = partner.ar_dunning_policy_id
+            policy = own if own in policies else (default_policy if not own else False)
+            ladder = ladders[policy.id] if policy else False
             if not ladder:
                 continue
-            offsets = ladder.mapped("offset_days")
-            net = sum(line.amount_residual for line in lines)
-            items = []
-            best = None
-            for line in lines:
-                move = line.move_id
-                if line.amount_residual <= 0 or move.move_type not in ("out_invoice", "out_receipt"):
-                    continue
-                due = line.date_maturity or line.date
-                days = days_overdue(due, self.date)
-                last = (
-                    ladder.ids.index(move.ar_dunning_level_id.id) if move.ar_dunning_level_id.id in ladder.ids else None
-                )
-                new_index = next_level(offsets, days, last)
-                reason = False
-                if move.ar_dunning_handed_over:
-                    reason = "handed_over"
-                elif line.no_followup:
-                    reason = "disputed" if has_dispute and move.ar_dispute_state == "open" else "no_followup"
-                elif move.payment_state == "in_payment" or move.id in pending_tx:
-                    reason = "in_payment"
-                if days <= 0 and new_index is None:
-                    continue  # not due and no pre-due reminder: not in the statement
-                if not reason and new_index is not None:
-                    best = new_index if best is None else max(best, new_index)
-                items.append((line, days, new_index if not reason else None, reason))
-            if best is None:
-                continue
-            candidates.append((partner, policy, ladder, best, net, items))
+            best, items = self._partner_items(lines, ladder, pending_tx)
+            if best is not None:
+                net = sum(line.amount_residual for line in lines)
+                candidates.append((partner, policy, ladder, best, net, items))
 
-        tone_data = (
-            env["res.partner"].browse([c[0].id for c in candidates])._ar_dunning_tone_data(self.date)
-            if candidates
-            else {}
-        )
-        line_vals = []
-        item_vals = []
+        tone_data = env["res.partner"].concat(*(c[0] for c in candidates))._ar_dunning_tone_data(self.date)
+        # sudo: rates and fee scales are configuration, read for computing claims
+        rates = env["ar.dunning.interest.rate"].sudo().search([("rate", ">=", 0)])
+        fee_rules = env["ar.dunning.fee.rule"].sudo().search([("customer_type", "!=", False)])
+        line_vals, item_vals = [], []
         for partner, policy, ladder, best, net, items in candidates:
-            level = ladder[best]
-            ctype = partner._ar_dunning_customer_type()
-            country = partner.country_id.code
-            regime = f"{country.lower()}_b2c" if ctype == "b2c" and country in ("BE", "NL", "DE") else ctype
-            overdue = sum(item[0].amount_residual for item in items if not item[3])
-            score, tone, explanation = tone_data[partner.id]
-            if not partner.ar_dunning_tone_override:
-                tone = tone_from_score(score, policy.tone_friendly_below, policy.tone_firm_from)
-            reason = False
-            if partner.ar_dunning_on_hold:
-                reason = "on_hold"
-            elif partner.id in open_promise:
-                reason = "promise"
-            elif net <= 0:
-                reason = "net_balance"
-            elif overdue < level.min_amount:
-                reason = "threshold"
-            key = f"{self.company_id.id}:{partner.id}:{level.id}:{self.date}"
-            if not reason and key in done_keys:
-                continue  # already reminded today at this level by another run
-            contact = partner._ar_dunning_get_contact()
-            fee_rule = fee_rules._find(partner.country_id, ctype)
-            line_index = len(line_vals)
-            interest_sum = fee_sum = 0.0
-            for aml_line, days, new_index, item_reason in items:
-                move = aml_line.move_id
-                interest = fee = 0.0
-                if not item_reason and level.apply_interest and days > 0:
-                    interest = rates._compute_interest(
-                        aml_line.amount_residual,
-                        aml_line.date_maturity or aml_line.date,
-                        self.date,
-                        partner.country_id,
-                        ctype,
-                    )
-                if not item_reason and level.apply_fees and fee_rule and days > 0:
-                    notice_ok = not fee_rule.prior_notice_days or (
-                        move.ar_dunning_first_date
-                        and (self.date - move.ar_dunning_first_date).days >= fee_rule.prior_notice_days
-                    )
-                    if notice_ok:
-                        fee = fee_rule._compute_fee(aml_line.amount_residual)
-                interest_sum += interest
-                fee_sum += fee
-                item_vals.append(
-                    (
-                        line_index,
-                        {
-                            "move_id": move.id,
-                            "move_line_id": aml_line.id,
-                            "date_maturity": aml_line.date_maturity or aml_line.date,
-                            "days_overdue": days,
-                            "amount_residual": aml_line.amount_residual,
-                            "level_id": ladder[new_index].id if new_index is not None else False,
-                            "interest": interest,
-                            "fee": fee,
-                            "exclusion_reason": item_reason,
-                        },
-                    )
-                )
-            announced = 0.0
-            if regime == "nl_b2c" and fee_rule and not fee_sum:
-                announced = fee_rule._compute_fee(overdue)  # the 14-day letter states the exact costs
-            line_vals.append(
-                {
-                    "run_id": self.id,
-                    "company_id": self.company_id.id,
-                    "partner_id": partner.id,
-                    "contact_id": contact.id,
-                    "policy_id": policy.id,
-                    "level_id": level.id,
-                    "tone": tone,
-                    "tone_explanation": explanation,
-                    "legal_regime": regime,
-                    "amount_overdue": overdue,
-                    "amount_balance": net,
-                    "interest_total": interest_sum,
-                    "fee_total": fee_sum,
-                    "fee_announced": announced,
-                    "state": "excluded" if reason else "draft",
-                    "selected": not reason,
-                    "exclusion_reason": reason,
-                    "key": False if reason else key,
-                }
+            vals, vals_items = self._prepare_line_vals(
+                partner,
+                policy,
+                ladder[best],
+                net=net,
+                items=items,
+                tone_info=tone_data[partner.id],
+                rates_rules=(rates, fee_rules),
+                ladder=ladder,
             )
+            if not vals["exclusion_reason"] and vals["key"] in done_keys:
+                continue  # already reminded today at this level by another run
+            vals["exclusion_reason"] = vals["exclusion_reason"] or (
+                self._partner_exclusion(partner, net, vals["amount_overdue"], ladder[best], open_promise)
+            )
+            if vals["exclusion_reason"]:
+                vals.update(state="excluded", selected=False, key=False)
+            item_vals.append(vals_items)
+            line_vals.append(vals)
+        broken = promises.filtered(lambda p: p.promise_date < self.date)
         if broken:
             broken.state = "broken"
         new_lines = env["ar.dunning.line"].create(line_vals)
-        for vals in item_vals:
-            vals[1]["line_id"] = new_lines[vals[0]].id
-        env["ar.dunning.item"].create([vals for _index, vals in item_vals])
+        env["ar.dunning.item"].create(
+            [
+                dict(vals, line_id=line.id)
+                for line, vals_items in zip(new_lines, item_vals, strict=True)
+                for vals in vals_items
+            ]
+        )
         return new_lines
+
+    def _prepare_line_vals(self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder):
+        ctype = partner._ar_dunning_customer_type()
+        country = partner.country_id.code
+        regime = f"{country.lower()}_b2c" if ctype == "b2c" and country in ("BE", "NL", "DE") else ctype
+        score, tone, explanation = tone_info
+        if not partner.ar_dunning_tone_override:
+            tone = tone_from_score(score, policy.tone_friendly_below, policy.tone_firm_from)
+        rates, fee_rules = rates_rules
+        fee_rule = fee_rules._find(partner.country_id, ctype)
+        overdue = interest_sum = fee_sum = 0.0
+        items_vals = []
+        for aml_line, days, new_index, item_reason in items:
+            interest = fee = 0.0
+            if not item_reason:
+                overdue += aml_line.amount_residual
+                interest, fee = self._item_charges(
+                    aml_line, days, level, partner=partner, ctype=ctype, charges=(rates, fee_rule)
+                )
+            interest_sum += interest
+            fee_sum += fee
+            items_vals.append(
+                {
+                    "move_id": aml_line.move_id.id,
+                    "move_line_id": aml_line.id,
+                    "date_maturity": aml_line.date_maturity or aml_line.date,
+                    "days_overdue": days,
+                    "amount_residual": aml_line.amount_residual,
+                    "level_id": ladder[new_index].id if new_index is not None else False,
+                    "interest": interest,
+                    "fee": fee,
+                    "exclusion_reason": item_reason,
+                }
+            )
+        announced = 0.0
+        if regime == "nl_b2c" and fee_rule and not fee_sum:
+            announced = fee_rule._compute_fee(overdue)  # the 14-day letter states the exact costs
+        vals = {
+            "run_id": self.id,
+            "company_id": self.company_id.id,
+            "partner_id": partner.id,
+            "contact_id": partner._ar_dunning_get_contact().id,
+            "policy_id": policy.id,
+            "level_id": level.id,
+            "tone": tone,
+            "tone_explanation": explanation,
+            "legal_regime": regime,
+            "amount_overdue": overdue,
+            "amount_balance": net,
+            "interest_total": interest_sum,
+            "fee_total": fee_sum,
+            "fee_announced": announced,
+            "state": "draft",
+            "selected": True,
+            "exclusion_reason": False,
+            "key": f"{self.company_id.id}:{partner.id}:{level.id}:{self.date}",
+        }
+        return vals, items_vals
 
     # ------------------------------------------------------------------
     # Execute
@@ -637,6 +662,7 @@ class ArDunningLine(models.Model):
             return
         env = self.env
         run = self.run_id
+        t0 = time.perf_counter()
         # 1. render subject and body per template (grouped by language inside mail.template)
         for template, lines in self.grouped(lambda x: x.level_id._get_template(x.tone)).items():
             if not template:
@@ -650,8 +676,10 @@ class ArDunningLine(models.Model):
                 line.write(
                     {"subject": rendered[line.id].get("subject"), "body_html": rendered[line.id].get("body_html")}
                 )
+        t1 = time.perf_counter()
         # 2. statement PDFs: one wkhtmltopdf call for the whole batch, split per customer
         pdfs = self._render_letters()
+        t2 = time.perf_counter()
         attachments = env["ir.attachment"].create(
             [
                 {
@@ -695,6 +723,21 @@ class ArDunningLine(models.Model):
         crash_after = env.context.get("ar_dunning_crash_after")
         if crash_after is not None and processed_before + len(self) > crash_after:
             raise RuntimeError("ar_dunning test hook: simulated crash in the middle of a batch")
+        self._execute_followups()
+        self.write({"state": "done"})
+        _logger.info(
+            "dunning run %s: %s reminders executed (render %.1fs, pdf %.1fs, rest %.1fs)",
+            run.id,
+            len(self),
+            t1 - t0,
+            t2 - t1,
+            time.perf_counter() - t2,
+        )
+
+    def _execute_followups(self):
+        """Activities, holds, hand-over, invoice levels and charges of an executed batch."""
+        env = self.env
+        run = self.run_id
         # 4. phone calls for the collector
         call_lines = self.filtered("channel_call")
         if call_lines:
@@ -732,7 +775,6 @@ class ArDunningLine(models.Model):
         # 7. optional debit note for interest and fees
         for line in self.filtered(lambda x: x.level_id.invoice_charges and (x.interest_total or x.fee_total)):
             line._create_charge_invoice()
-        self.write({"state": "done"})
 
     def _render_letters(self):
         """{line_id: pdf bytes} for the lines in self, in ONE wkhtmltopdf call.

@@ -63,4 +63,4 @@ class ResCompany(models.Model):
 
     @api.model
     def _ar_dunning_setup_all(self):
-        self.search([])._ar_dunning_create_default_policy()
+        self.search([("active", "=", True)])._ar_dunning_create_default_policy()
