@@ -15,6 +15,7 @@
         "views/ar_suite_receivable_report_views.xml",
         "views/ar_suite_dashboard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/ar_dunning_report_templates.xml",
         "views/ar_suite_menus.xml",
     ],
     "demo": [

@@ -3,4 +3,5 @@ from . import ar_suite_dashboard
 from . import ar_suite_onboarding
 from . import res_config_settings
 from . import res_partner
+from . import ar_dunning_line
 from . import ar_suite_demo

@@ -6,7 +6,10 @@ import time
 import uuid
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -129,8 +132,16 @@ class ArSuiteDemo(models.AbstractModel):
         company = self.with_env(env)._ar_demo_company()
         demo = self.with_env(env).with_company(company)
         customers = demo._ar_demo_customers(company)
+        t1 = time.time()
         invoices, open_invoices = demo._ar_demo_invoices(company, customers)
+        t2 = time.time()
         demo._ar_demo_modules(company, customers, invoices, open_invoices)
+        _logger.info(
+            "ar_suite demo timing: customers %.1fs, invoices and payments %.1fs, modules %.1fs",
+            t1 - t0,
+            t2 - t1,
+            time.time() - t2,
+        )
         _logger.info(
             "ar_suite demo: %s customers, %s invoices (%s open) in %.1fs",
             len(customers),
@@ -310,8 +321,11 @@ class ArSuiteDemo(models.AbstractModel):
         order = sorted(range(len(move_vals)), key=lambda i: move_vals[i]["invoice_date"])
         move_vals = [move_vals[i] for i in order]
         plan = [plan[i] for i in order]
+        t0 = time.time()
         invoices = self.env["account.move"].create(move_vals)
+        t1 = time.time()
         invoices.action_post()
+        _logger.info("ar_suite demo timing: create %.1fs, post %.1fs", t1 - t0, time.time() - t1)
         # payments: one per paid invoice, on the date the behaviour gives
         pay_vals, pay_invoices = [], []
         for invoice, (pay_date, partial) in zip(invoices, plan, strict=True):
@@ -349,6 +363,7 @@ class ArSuiteDemo(models.AbstractModel):
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
         self._ar_demo_peppol(company, customers, invoices)
+        self._ar_demo_dunning(company, open_invoices)
 
     @api.model
     def _ar_demo_disputes(self, company, customers, open_invoices):
@@ -504,3 +519,109 @@ class ArSuiteDemo(models.AbstractModel):
                 "paid": ("PD", "Paid by bank transfer."),
             }[state]
             move._ar_peppol_apply_event({"response_code": code, "reason": reason})
+
+    # Dunning: the ladder history of the open invoices and today's run waiting for review
+    @api.model
+    def _ar_demo_dunning(self, company, open_invoices):
+        """Give every overdue invoice the level its reminders reached (each level sent a week
+        after it became due), then prepare today's run as a preview for the accountant."""
+        if "ar.dunning.policy" not in self.env:
+            return
+        Policy = self.env["ar.dunning.policy"]
+        policy = Policy.search([("company_id", "=", company.id)], limit=1)
+        if not policy:
+            company._ar_dunning_create_default_policy()
+            policy = Policy.search([("company_id", "=", company.id)], limit=1)
+        ladder = policy._get_ladder()
+        today = fields.Date.context_today(self)
+        self._ar_demo_interest_rates(today)
+        by_level = {}
+        for invoice in open_invoices.filtered(lambda m: not m.no_followup):
+            days = (today - invoice.invoice_date_due).days
+            reached = [level for level in ladder if days >= level.offset_days + 7]
+            if reached:
+                by_level.setdefault(reached[-1], self.env["account.move"])
+                by_level[reached[-1]] |= invoice
+        for level, moves in by_level.items():
+            for move in moves:
+                move.write(
+                    {
+                        "ar_dunning_level_id": level.id,
+                        "ar_dunning_first_date": move.invoice_date_due + timedelta(days=ladder[0].offset_days + 7),
+                        "ar_dunning_last_date": move.invoice_date_due + timedelta(days=level.offset_days + 7),
+                    }
+                )
+        self.env["ar.dunning.run"]._run_batch(date=today, policy_ids=policy.ids, company=company)
+
+    @api.model
+    def _ar_demo_interest_rates(self, today):
+        """Continue the seeded statutory rates up to the current half-year (flagged 'to check')
+        so that the demo's reminders claim interest whatever day `make run` is started."""
+        Rate = self.env["ar.dunning.interest.rate"]
+        half_start = today.replace(month=1 if today.month <= 6 else 7, day=1)
+        half_end = today.replace(month=6, day=30) if today.month <= 6 else today.replace(month=12, day=31)
+        latest = {}
+        for rate in Rate.search([], order="date_to"):
+            latest[rate.country_id, rate.customer_type] = rate
+        Rate.create(
+            [
+                {
+                    "country_id": country.id,
+                    "customer_type": customer_type,
+                    "date_from": max(rate.date_to + timedelta(days=1), half_start),
+                    "date_to": half_end,
+                    "rate": rate.rate,
+                    "to_check": True,
+                }
+                for (country, customer_type), rate in latest.items()
+                if rate.date_to < today
+            ]
+        )
+
+    # ------------------------------------------------------------------ screenshots (scripts/screenshots.py)
+    def _ar_check_screenshot_access(self):
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only accounting users may render reminders."))
+
+    @api.model
+    def _ar_screenshot_line(self, lang_prefix, letter=False):
+        domain = [("state", "=", "draft"), ("company_id", "=", self.env.company.id)]
+        lines = self.env["ar.dunning.line"].search(domain, order="id desc")
+        lines = lines.filtered(lambda line: (line.lang or "").startswith(lang_prefix) and line.statement_item_ids)
+        if letter:
+            lines = lines.filtered("channel_letter") or lines
+        return lines.sorted(lambda line: -line.level_id.offset_days)[:1]
+
+    @api.model
+    def ar_suite_screenshot_reminder(self, lang_prefix):
+        """Subject and body of the reminder a customer speaking ``lang_prefix`` would receive
+        from the run waiting for review (rendered, not sent)."""
+        self._ar_check_screenshot_access()
+        line = self._ar_screenshot_line(lang_prefix)
+        if not line:
+            return False
+        template = line.level_id._get_template(line.tone)
+        rendered = template._generate_template(line.ids, ["subject", "body_html"])[line.id]
+        body = Markup(rendered.get("body_html") or "")
+        url = line._ar_suite_epc_qr_url()
+        if url:
+            body += line._ar_suite_qr_block(url)
+        return {"subject": rendered.get("subject"), "body_html": str(body), "to": line.contact_id.email or ""}
+
+    @api.model
+    def ar_suite_screenshot_letter(self):
+        """The letter report and line ids of one printed reminder (its text rendered first)."""
+        self._ar_check_screenshot_access()
+        line = self._ar_screenshot_line("", letter=True)
+        if not line:
+            return False
+        template = line.level_id._get_template(line.tone)
+        rendered = template._generate_template(line.ids, ["subject", "body_html"])[line.id]
+        line.write({"subject": rendered.get("subject"), "body_html": rendered.get("body_html")})
+        return ["ar_dunning.report_dunning_letter", line.ids]
+
+    @api.model
+    def ar_suite_screenshot_pay_all_url(self, partner_id):
+        """The guest pay-all link of a customer, for the screenshot of the page."""
+        self._ar_check_screenshot_access()
+        return self.env["res.partner"].browse(partner_id).commercial_partner_id._ar_get_pay_all_url()

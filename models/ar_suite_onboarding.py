@@ -2,7 +2,7 @@ import os
 
 from markupsafe import Markup
 
-from odoo import api, models
+from odoo import api, fields, models
 
 SUITE_LANGS = ("nl_BE", "fr_BE", "de_DE")
 
@@ -206,7 +206,40 @@ class ArSuiteOnboarding(models.AbstractModel):
     @api.model
     def _ar_dunning_findings(self, company):
         """Dunning policy and statutory interest data (ar_dunning)."""
-        return []
+        _ = self.env._
+        findings = []
+        policies = self.env["ar.dunning.policy"].search([("company_id", "=", company.id)])
+        if not policies:
+            findings.append(
+                self._ar_finding(
+                    "dunning_policy",
+                    _(
+                        "Create a dunning policy (levels, days after the due date, templates) for %(company)s.",
+                        company=company.name,
+                    ),
+                    "ar_dunning.ar_dunning_policy_action",
+                    severity="danger",
+                )
+            )
+        today = fields.Date.context_today(self)
+        countries = company.country_id | self.env["res.country"].search([("code", "in", ("BE", "NL", "DE"))])
+        rates = self.env["ar.dunning.interest.rate"].search(
+            [("date_from", "<=", today), ("date_to", ">=", today), ("customer_type", "=", "b2b")]
+        )
+        missing = countries - rates.country_id
+        if missing:
+            findings.append(
+                self._ar_finding(
+                    "interest_rates",
+                    _(
+                        "No statutory interest rate for today in %(countries)s: reminders claim no interest until the "
+                        "rate of the current half-year is entered.",
+                        countries=", ".join(missing.mapped("name")),
+                    ),
+                    "ar_dunning.ar_dunning_interest_rate_action",
+                )
+            )
+        return findings
 
     @api.model
     def _ar_findings_html(self, findings):

@@ -25,6 +25,32 @@ class ArSuiteReceivableReport(models.Model):
     _auto = False
     _rec_name = "move_id"
     _order = "date_maturity, id"
+    # pending ORM writes on these fields are flushed before the view is read
+    _depends = {
+        "account.move": [
+            "move_type",
+            "state",
+            "payment_state",
+            "invoice_date",
+            "invoice_date_due",
+            "commercial_partner_id",
+            "ar_dispute_state",
+            "ar_peppol_state",
+            "ar_dunning_level_id",
+        ],
+        "account.move.line": [
+            "move_id",
+            "company_id",
+            "company_currency_id",
+            "date",
+            "date_maturity",
+            "balance",
+            "amount_residual",
+            "display_type",
+            "parent_state",
+        ],
+        "res.partner": ["country_id", "ar_segment", "ar_autopay"],
+    }
 
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)

@@ -9,6 +9,4 @@ class ResPartner(models.Model):
         # Reminders link to ar_customer_centric's signed guest pay-all page of the customer:
         # every open invoice, paid in one transaction, without a portal account.
         self.ensure_one()
-        if not hasattr(self, "_ar_get_pay_all_url"):
-            return super()._ar_dunning_pay_url()
         return self.commercial_partner_id._ar_get_pay_all_url()

@@ -14,6 +14,7 @@ from the queued `mail.mail` bodies of the demo's dunning run.
 
 import argparse
 import base64
+import html
 import json
 import os
 import shutil
@@ -212,7 +213,7 @@ def shot_guest_pay_all(odoo, browser, out):
     if not partner:
         return
     try:
-        url = odoo.call("res.partner", "ar_suite_demo_pay_all_url", [partner[0]["partner_id"][0]])
+        url = odoo.call("ar.suite.demo", "ar_suite_screenshot_pay_all_url", partner[0]["partner_id"][0])
     except RuntimeError as exc:
         print(f"    (no guest pay-all link: {exc})")
         return
@@ -249,38 +250,32 @@ def shot_backend(odoo, browser, out):
 
 
 def shot_reminders(odoo, browser, out, tmp):
-    odoo.login("admin", "admin")
-    for lang, suffix in (("nl", "nl"), ("fr", "fr"), ("de", "de")):
-        mails = odoo.search_read(
-            "mail.mail",
-            [("model", "=", "res.partner"), ("ar_suite_lang", "=like", f"{lang}%")],
-            ["subject", "body_html", "email_to"],
-            limit=1,
-        )
-        if not mails:
-            print(f"    (no {lang} reminder e-mail in the database)")
+    odoo.login("accountant", "accountant")
+    for lang in ("nl", "fr", "de"):
+        mail = odoo.call("ar.suite.demo", "ar_suite_screenshot_reminder", lang)
+        if not mail:
+            print(f"    (no {lang} reminder in the run waiting for review)")
             continue
-        mail = mails[0]
-        page = Path(tmp) / f"reminder_{suffix}.html"
+        page = Path(tmp) / f"reminder_{lang}.html"
         page.write_text(
             "<html><head><meta charset='utf-8'><style>body{font-family:Arial,sans-serif;margin:24px;"
             "max-width:900px}.hdr{border-bottom:1px solid #ccc;margin-bottom:16px;padding-bottom:8px;"
             "color:#444}</style></head><body>"
-            f"<div class='hdr'><b>{mail['subject']}</b><br/>To: {mail['email_to'] or ''}</div>"
-            f"{mail['body_html'] or ''}</body></html>"
+            f"<div class='hdr'><b>{html.escape(mail['subject'] or '')}</b><br/>To: {html.escape(mail['to'])}</div>"
+            f"{mail['body_html']}</body></html>"
         )
         browser.set_session(odoo.url, None)
-        browser.goto(page.as_uri(), settle=0.8)
-        browser.shot(out / f"reminder_{suffix}.png")
+        browser.goto(page.as_uri(), settle=1.5)
+        browser.shot(out / f"reminder_{lang}.png")
 
 
 def shot_letter(odoo, out, tmp):
-    odoo.login("admin", "admin")
-    try:
-        report, ids = odoo.call("ar.suite.demo", "ar_suite_screenshot_letter")
-    except RuntimeError as exc:
-        print(f"    (no reminder letter: {exc})")
+    odoo.login("accountant", "accountant")
+    letter = odoo.call("ar.suite.demo", "ar_suite_screenshot_letter")
+    if not letter:
+        print("    (no reminder letter in the run waiting for review)")
         return
+    report, ids = letter
     res = odoo.session.get(f"{odoo.url}/report/pdf/{report}/{','.join(map(str, ids))}", timeout=300)
     if res.status_code != 200 or not res.content.startswith(b"%PDF"):
         print(f"    (letter PDF not rendered: HTTP {res.status_code})")
