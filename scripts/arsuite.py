@@ -313,6 +313,11 @@ def write_config(pg):
 
 def setup(quiet=False):
     check_odoo_src()
+    # wkhtmltopdf (Qt) warns on every PDF when it has no runtime dir: give it one of ours
+    runtime = LOCAL / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     ensure_venv()
     pg = ensure_pg()
     write_config(pg)
