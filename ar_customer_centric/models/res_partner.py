@@ -121,7 +121,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         groups=CXML_GROUPS,
     )
-    ar_delivery_log_count = fields.Integer(compute="_compute_ar_delivery_log_count")
+    ar_delivery_log_count = fields.Integer(string="Delivery Count", compute="_compute_ar_delivery_log_count")
 
     # ------------------------------------------------------------------
     # COMPUTE / SELECTION

@@ -29,7 +29,10 @@ class CxmlNetworkHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except BrokenPipeError:
+            pass  # /slow: the client gave up (time-out), as intended
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

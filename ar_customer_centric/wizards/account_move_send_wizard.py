@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 class AccountMoveSendWizard(models.TransientModel):
     _inherit = "account.move.send.wizard"
 
-    ar_already_delivered = fields.Boolean(compute="_compute_ar_already_delivered")
+    ar_already_delivered = fields.Boolean(string="Already Delivered", compute="_compute_ar_already_delivered")
     ar_resend = fields.Boolean(
         string="Deliver Again",
         help="The invoice was already delivered: tick to deliver it once more on purpose.",
