@@ -120,6 +120,67 @@ def build_book(env):
     return env, company, policy
 
 
+OCA_DIR = Path(__file__).resolve().parent.parent / ".local" / "oca_addons" / "addons"
+
+
+def oca_run(env, company):
+    """Install OCA account_credit_control into the same database and time its run + e-mailer."""
+    import odoo
+    from odoo import api
+    from odoo.modules.module import Manifest
+    from odoo.modules.registry import Registry
+
+    if str(OCA_DIR) not in odoo.addons.__path__:
+        odoo.addons.__path__.append(str(OCA_DIR))
+    Manifest._get_manifest_from_addons.cache_clear()
+    env["ir.module.module"].update_list()
+    module = env["ir.module.module"].search([("name", "=", "account_credit_control")])
+    with Timer(env) as t_install:
+        module.button_immediate_install()
+    report("OCA account_credit_control install", t_install.seconds)
+    registry = Registry(env.cr.dbname)
+    with registry.cursor() as cr:
+        oenv = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [company.id]})
+        company = oenv["res.company"].browse(company.id)
+        policy = oenv.ref("account_credit_control.credit_control_3_time")
+        policy.write(
+            {"company_id": company.id, "account_ids": [(6, 0, [company.partner_id.property_account_receivable_id.id])]}
+        )
+        company.credit_policy_id = policy
+        cr.commit()
+        oenv.invalidate_all()
+        with Timer(oenv) as t_run:
+            run = oenv["credit.control.run"].create(
+                {"date": RUN_DATE, "policy_ids": [(6, 0, policy.ids)], "company_id": company.id}
+            )
+            run.generate_credit_lines()
+            run.set_to_ready_lines()
+            cr.commit()
+        lines = run.line_ids.filtered(lambda x: x.state == "to_be_sent" and x.channel == "email")
+        report(
+            "OCA credit control run",
+            t_run.seconds,
+            t_run.queries,
+            per_item=N_INVOICES,
+            unit="invoice",
+            extra=f"{len(run.line_ids)} lines",
+        )
+        oenv.invalidate_all()
+        with Timer(oenv) as t_mail:
+            oenv["credit.control.emailer"].create({"line_ids": [(6, 0, lines.ids)]}).email_lines()
+            cr.commit()
+        comms = oenv["credit.control.communication"].search_count([])
+        report(
+            "OCA e-mailer (mails + PDF summaries)",
+            t_mail.seconds,
+            t_mail.queries,
+            per_item=max(comms, 1),
+            unit="reminder",
+            extra=f"{comms} communications",
+        )
+        return t_run.seconds + t_mail.seconds
+
+
 def main():
     with bench_env("bench_dunning", modules=["ar_dunning"]) as base_env:
         logging.getLogger("odoo.addons.ar_dunning").setLevel(logging.INFO)  # per-batch progress lines
@@ -180,6 +241,11 @@ def main():
         with Timer(env) as t_kpi:
             env["ar.dunning.kpi"].with_company(company)._refresh(on_date=RUN_DATE)
         report("ar_dunning KPI refresh", t_kpi.seconds, t_kpi.queries, per_item=N_PARTNERS, unit="customer")
+        env.cr.commit()
+
+        if os.environ.get("OCA") and (OCA_DIR / "account_credit_control").is_dir():
+            oca_total = oca_run(env, company)
+            print(f"    speed-up ar_dunning vs OCA (same book): {oca_total / total:.1f}x")
 
 
 if __name__ == "__main__":

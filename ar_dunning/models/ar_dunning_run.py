@@ -136,6 +136,9 @@ class ArDunningRun(models.Model):
 
     @api.model
     def _cron_run_automatic(self):
+        # first resume the automatic runs an earlier crash left half-way
+        for run in self.search([("state", "=", "running"), ("automatic", "=", True)]):
+            run.with_company(run.company_id)._execute()
         policies = self.env["ar.dunning.policy"].search([("automatic", "=", True)])
         for company, company_policies in policies.grouped("company_id").items():
             run = (
@@ -156,7 +159,7 @@ class ArDunningRun(models.Model):
                     self.env._("Run %(run)s is already being executed: it cannot be previewed again.", run=run.name)
                 )
             run.line_ids.filtered(lambda line: line.state != "done").unlink()
-            run._compute_lines()
+            run.with_company(run.company_id)._compute_lines()  # company-dependent partner fields
             run.state = "preview"
         return True
 

@@ -82,6 +82,36 @@ class TestDunningRun(ArDunningCommon):
         self.assertEqual(promise.state, "broken")
         self.assertFalse(self._line(run, p_promise).exclusion_reason)
 
+    def test_pending_transaction(self):
+        """An invoice with a pending online payment is not chased (only when the payment module is installed)."""
+        inv = self._invoice(self.be_b2b, 500, self._days(10))
+        Move = self.env["account.move"]
+        if "transaction_ids" not in Move._fields:
+            self.assertEqual(Move._ar_dunning_pending_tx_move_ids(inv), set())
+            return
+        # sudo: test set-up of a payment provider and transaction (not accounting data)
+        provider = (
+            self.env.ref("payment.payment_provider_demo").sudo().copy({"company_id": self.company.id, "state": "test"})
+        )
+        method = (
+            self.env["payment.method"].sudo().with_context(active_test=False).search([("code", "=", "demo")], limit=1)
+        )
+        self.env["payment.transaction"].sudo().create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": method.id,
+                "amount": 500,
+                "currency_id": inv.currency_id.id,
+                "partner_id": self.be_b2b.id,
+                "reference": "AR-DUN-TX-1",
+                "state": "pending",
+                "invoice_ids": [Command.set(inv.ids)],
+            }
+        )
+        run = self._run(partners=self.be_b2b)
+        self.assertFalse(run.line_ids, "the only overdue invoice is being paid")
+        self.assertEqual(Move._ar_dunning_pending_tx_move_ids(inv), set(inv.ids))
+
     def test_disputed_label(self):
         """With ar_customer_centric installed, an open dispute is labelled 'disputed' (no_followup otherwise)."""
         inv = self._invoice(self.be_b2b, 500, self._days(10))
@@ -232,6 +262,23 @@ class TestDunningRun(ArDunningCommon):
         self.assertTrue(run.handover_pdf_id.raw.startswith(b"%PDF"))
         run = self._run(on_date=self.RUN_DATE + timedelta(days=30), partners=self.be_b2b)
         self.assertFalse(run.line_ids, "handed-over invoices get no more reminders")
+
+    def test_cron_resumes_crashed_automatic_run(self):
+        self.policy.automatic = True
+        partners = self.env["res.partner"].create(
+            [{"name": f"Auto {i}", "email": f"auto{i}@x.example", "is_company": True} for i in range(3)]
+        )
+        for partner in partners:
+            self._invoice(partner, 100, self._days(5))
+        run = self._run(partners=partners).with_context(ar_dunning_no_commit=True)
+        run.automatic = True
+        try:
+            run.with_context(ar_dunning_crash_after=1)._execute(batch_size=1)
+        except RuntimeError:
+            pass
+        self.assertEqual((run.state, run.done_count), ("running", 1))
+        self.env["ar.dunning.run"].with_context(ar_dunning_no_commit=True)._cron_run_automatic()
+        self.assertEqual((run.state, run.done_count), ("done", 3))
 
     def test_cron_automatic_and_kpis(self):
         self.policy.automatic = True
