@@ -53,17 +53,14 @@ class AccountEdiXmlUbl_Bis3(models.AbstractModel):
     def _export_invoice_constraints(self, invoice, vals):
         # EXTENDS 'account_edi_ubl_cii'
         constraints = super()._export_invoice_constraints(invoice, vals)
+        labels = {
+            "street": self.env._("street"),
+            "city": self.env._("city"),
+            "zip": self.env._("postal code"),
+            "country_id": self.env._("country"),
+        }
         for role, partner in (("supplier", vals["supplier"]), ("customer", vals["customer"])):
-            missing = [
-                label
-                for field, label in (
-                    ("street", self.env._("street")),
-                    ("city", self.env._("city")),
-                    ("zip", self.env._("postal code")),
-                    ("country_id", self.env._("country")),
-                )
-                if not partner[field]
-            ]
+            missing = [label for field, label in labels.items() if not partner[field]]
             if missing:
                 constraints[f"ar_peppol_{role}_address"] = self.env._(
                     "The address of %(partner)s is incomplete: %(missing)s. Complete it on the contact.",

@@ -180,10 +180,10 @@ class AccountMove(models.Model):
         moves = self.search(domain, limit=batch_size, order="ar_peppol_next_try, id")
         remaining = self.search_count(domain) - len(moves)
         moves.fetch(["ar_peppol_idempotency_key", "ar_peppol_connector_id", "ar_peppol_attempts", "name"])
-        for move in moves:
+        for index, move in enumerate(moves, start=1):
             move._ar_peppol_transmit()
             if self._ar_peppol_can_commit():
-                self.env["ir.cron"]._commit_progress(1, remaining=remaining + len(moves) - 1)
+                self.env["ir.cron"]._commit_progress(1, remaining=remaining + len(moves) - index)
         if remaining and self._ar_peppol_can_commit():
             self.env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit")._trigger()
         return len(moves)

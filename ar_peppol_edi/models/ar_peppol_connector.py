@@ -71,7 +71,7 @@ class ArPeppolConnector(models.Model):
         default=lambda self: self._default_webhook_token(),
         help="Part of the webhook URL given to the access point.",
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook_url")
     timeout = fields.Float(string="Time-out (s)", default=30.0)
 
     @api.model

@@ -8,7 +8,7 @@ class ArPeppolFinding(models.Model):
     _description = "Peppol validation finding"
     _order = "flag_rank, id"
 
-    move_id = fields.Many2one("account.move", required=True, ondelete="cascade", index=True)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     stage = fields.Char(help="Which rule set raised it: XSD, CEN, PEPPOL, EXPORT.")
     rule = fields.Char()

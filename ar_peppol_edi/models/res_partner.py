@@ -27,8 +27,8 @@ class ResPartner(models.Model):
     ar_peppol_lookup_date = fields.Datetime(string="Peppol lookup on", copy=False, readonly=True)
     ar_peppol_lookup_message = fields.Char(string="Peppol lookup details", copy=False, readonly=True)
     ar_peppol_smp_url = fields.Char(string="SMP", copy=False, readonly=True)
-    ar_peppol_suggested_eas = fields.Char(compute="_compute_ar_peppol_suggestion")
-    ar_peppol_suggested_endpoint = fields.Char(compute="_compute_ar_peppol_suggestion")
+    ar_peppol_suggested_eas = fields.Char(string="Suggested EAS", compute="_compute_ar_peppol_suggestion")
+    ar_peppol_suggested_endpoint = fields.Char(string="Suggested endpoint", compute="_compute_ar_peppol_suggestion")
 
     @api.depends("vat", "company_registry", "country_id", "peppol_eas", "peppol_endpoint")
     def _compute_ar_peppol_suggestion(self):

@@ -3,3 +3,4 @@ from . import test_lookup
 from . import test_peppol_ids
 from . import test_transmission
 from . import test_ubl_matrix
+from . import test_webhook_http

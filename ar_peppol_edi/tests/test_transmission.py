@@ -2,16 +2,20 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
+import zipfile
 from unittest.mock import patch
 
 from lxml import etree
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.ar_peppol_edi.models.ar_peppol_connector import PeppolConnectorError
 from odoo.addons.ar_peppol_edi.tools.peppol_ids import BIS3_INVOICE_DOCTYPE
 
+from .common import RULES as RULES_PATH
 from .common import FakeAccessPoint, PeppolCommon
 from .test_lookup import FakeSmp
 
@@ -99,16 +103,12 @@ class TestTransmission(PeppolCommon):
 
     def test_rules_from_zip(self):
         import io
-        import os
         import tempfile
-        import zipfile
-
-        from .common import RULES
 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            for name in os.listdir(RULES):
-                archive.write(os.path.join(RULES, name), f"rules/{name}")
+            for name in os.listdir(RULES_PATH):
+                archive.write(os.path.join(RULES_PATH, name), f"rules/{name}")
         with tempfile.NamedTemporaryFile(suffix=".zip", delete=False) as handle:
             handle.write(buffer.getvalue())
         self.addCleanup(os.unlink, handle.name)
@@ -210,3 +210,59 @@ class TestTransmission(PeppolCommon):
         self.assertEqual(
             events, [{"message_id": "1001", "answer": body.decode(), "response_code": "PD", "reason": None}]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestFetchRules(PeppolCommon):
+    """'Download the rules' against a local server serving a ZIP of the validation artefacts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import io
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in os.listdir(RULES_PATH):
+                archive.write(os.path.join(RULES_PATH, name), f"peppol-bis-3/xslt/{name}")
+        files = {"/rules.zip": buffer.getvalue(), "/not-a-zip": b"<html>oops</html>"}
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                data = files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        cls.addClassCleanup(server.server_close)
+        cls.addClassCleanup(server.shutdown)
+        cls.rules_url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def test_fetch_rules(self):
+        settings = self.env["res.config.settings"].create({})
+        self.company.ar_peppol_rules_url = f"{self.rules_url}/not-a-zip"
+        with self.assertRaises(UserError):
+            self.company._ar_peppol_fetch_rules()
+        self.company.ar_peppol_rules_url = f"{self.rules_url}/missing.zip"
+        with self.assertRaises(UserError):
+            self.company._ar_peppol_fetch_rules()
+        self.assertEqual(self.company.ar_peppol_rules_path, RULES_PATH)
+        self.company.ar_peppol_rules_url = f"{self.rules_url}/rules.zip"
+        action = settings.action_ar_peppol_fetch_rules()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertTrue(self.company.ar_peppol_rules_path.endswith(".zip"))
+        self.addCleanup(os.unlink, self.company.ar_peppol_rules_path)
+        move = self._invoice(self.partner_be, [{}])
+        move.action_ar_peppol_validate()
+        self.assertEqual(move.ar_peppol_state, "ready")
