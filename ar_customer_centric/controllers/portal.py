@@ -2,9 +2,8 @@ import collections
 import threading
 import time
 
-from werkzeug.exceptions import NotFound, TooManyRequests
-
 from markupsafe import Markup
+from werkzeug.exceptions import NotFound, TooManyRequests
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -61,9 +60,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
     def _ar_throttle(self, bucket):
         """Raise 429 when a client calls the guest endpoints too often."""
         # sudo: reading a configuration parameter
-        limit = int(
-            request.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.guest_rate_limit", 60)
-        )
+        limit = int(request.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.guest_rate_limit", 60))
         address = request.httprequest.remote_addr or "?"
         if not THROTTLE.hit((bucket, address), limit):
             raise TooManyRequests()
@@ -102,9 +99,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
             )
         if "ar_statement_count" in counters:
             values["ar_statement_count"] = (
-                self._ar_statements_sudo(partner, limit=1) and 1 or 0
-                if "ar.customer.statement" in request.env
-                else 0
+                (self._ar_statements_sudo(partner, limit=1) and 1) or 0 if "ar.customer.statement" in request.env else 0
             )
         return values
 
@@ -160,11 +155,10 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         )
 
     @http.route()
-    def portal_my_invoices(
-        self, page=1, date_begin=None, date_end=None, sortby=None, filterby=None, search=None, search_in="all", **kw
-    ):
+    def portal_my_invoices(self, page=1, date_begin=None, date_end=None, sortby=None, filterby=None, **kw):
         # EXTENDS 'account': search box, status filters, pay-all button
-        search_in = search_in if search_in in self._ar_invoice_searchbar_inputs() else "all"
+        search = kw.get("search")
+        search_in = kw.get("search_in") if kw.get("search_in") in self._ar_invoice_searchbar_inputs() else "all"
         values = self._prepare_my_invoices_values(
             page, date_begin, date_end, sortby, filterby, domain=self._ar_invoice_search_domain(search_in, search)
         )
@@ -215,9 +209,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         # sudo: portal users have no access rights on payments; the domain keeps them to their own
         Payment = request.env["account.payment"].sudo()
         domain = self._ar_payments_domain(partner)
-        pager = portal_pager(
-            url="/my/payments", total=Payment.search_count(domain), page=page, step=PAYMENTS_PER_PAGE
-        )
+        pager = portal_pager(url="/my/payments", total=Payment.search_count(domain), page=page, step=PAYMENTS_PER_PAGE)
         payments = Payment.search(domain, order="date desc, id desc", limit=PAYMENTS_PER_PAGE, offset=pager["offset"])
         values = self._prepare_portal_layout_values()
         values.update({"payments": payments, "pager": pager, "page_name": "ar_payments"})
@@ -440,9 +432,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         ):
             raise NotFound()
         if dispute:
-            return request.redirect(
-                f"/my/invoices/{invoice.id}/dispute?access_token={invoice._portal_ensure_token()}"
-            )
+            return request.redirect(f"/my/invoices/{invoice.id}/dispute?access_token={invoice._portal_ensure_token()}")
         return request.redirect(invoice.get_portal_url())
 
     # ------------------------------------------------------------------
@@ -499,9 +489,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
     def _ar_dispute_attachments(self, invoice_sudo, files):
         files = [f for f in files if f and f.filename]
         if len(files) > MAX_ATTACHMENTS:
-            raise UserError(
-                request.env._("Attach at most %(count)s files to a dispute.", count=MAX_ATTACHMENTS)
-            )
+            raise UserError(request.env._("Attach at most %(count)s files to a dispute.", count=MAX_ATTACHMENTS))
         vals_list = []
         for file in files:
             content = file.read()
@@ -540,9 +528,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
     def _ar_autopay_tokens(self, partner):
         # sudo: payment tokens are not readable by portal users; filtered on their partners
         return (
-            request.env["payment.token"]
-            .sudo()
-            .search([("partner_id", "child_of", partner.id), ("active", "=", True)])
+            request.env["payment.token"].sudo().search([("partner_id", "child_of", partner.id), ("active", "=", True)])
         )
 
     @http.route(["/my/autopay"], type="http", auth="user", website=True, methods=["GET", "POST"])
@@ -563,7 +549,9 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
                 token = tokens.filtered(lambda t: str(t.id) == choice[6:])
                 if not token:
                     raise NotFound()
-                partner_sudo.write({"ar_autopay": True, "ar_autopay_token_id": token.id, "ar_autopay_mandate_id": False})
+                partner_sudo.write(
+                    {"ar_autopay": True, "ar_autopay_token_id": token.id, "ar_autopay_mandate_id": False}
+                )
                 partner_sudo.message_post(
                     body=request.env._("Autopay turned on from the portal with %(token)s.", token=token.display_name)
                 )
@@ -609,9 +597,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         if request.httprequest.method == "POST":
             try:
                 if not post.get("consent"):
-                    raise UserError(
-                        request.env._("Tick the consent box to authorise the direct debits.")
-                    )
+                    raise UserError(request.env._("Tick the consent box to authorise the direct debits."))
                 if post.get("scheme") not in ("CORE", "B2B"):
                     raise UserError(request.env._("Choose the scheme of the mandate: CORE or B2B."))
                 if not (post.get("account_holder") or "").strip():
@@ -699,30 +685,12 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         if request.httprequest.method == "POST" and fields_:
             vals = {}
             for field in fields_:
-                if field.type == "boolean":
-                    value = bool(post.get(field.name))
-                elif field.type == "many2many":
-                    allowed = {opt[0] for opt in self._ar_preference_field_options(partner_sudo, field)}
-                    raw = request.httprequest.form.getlist(field.name)
-                    value = sorted({int(v) for v in raw if v.isdigit() and int(v) in allowed})
-                    if sorted(partner_sudo[field.name].ids) == value:
-                        continue
-                    vals[field.name] = [fields.Command.set(value)]
-                    continue
-                elif field.type == "integer":
-                    try:
-                        value = int(post.get(field.name) or 0)
-                    except ValueError:
-                        error = request.env._("%(field)s must be a number.", field=field._description_string(request.env))
-                        break
-                elif field.type == "selection":
-                    value = post.get(field.name) or False
-                    allowed = {k for k, _v in self._ar_preference_field_options(partner_sudo, field)}
-                    if value and value not in allowed:
-                        continue
-                else:
-                    value = post.get(field.name) or False
-                if partner_sudo[field.name] != value:
+                try:
+                    value = self._ar_preference_posted_value(partner_sudo, field, post)
+                except ValueError:
+                    error = request.env._("%(field)s must be a number.", field=field._description_string(request.env))
+                    break
+                if value is not None:
                     vals[field.name] = value
             if not error and vals:
                 old = {n: self._ar_preference_display(partner_sudo, n) for n in vals}
@@ -765,6 +733,27 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         )
         return request.render("ar_customer_centric.portal_my_preferences", values)
 
+    def _ar_preference_posted_value(self, partner_sudo, field, post):
+        """The write value of a posted preference field, or None when unchanged or not allowed."""
+        current = partner_sudo[field.name]
+        if field.type == "many2many":
+            allowed = {opt[0] for opt in self._ar_preference_field_options(partner_sudo, field)}
+            raw = request.httprequest.form.getlist(field.name)
+            ids = sorted({int(v) for v in raw if v.isdigit() and int(v) in allowed})
+            return None if sorted(current.ids) == ids else [fields.Command.set(ids)]
+        if field.type == "boolean":
+            value = bool(post.get(field.name))
+        elif field.type == "integer":
+            value = int(post.get(field.name) or 0)
+        elif field.type == "selection":
+            value = post.get(field.name) or False
+            allowed = {k for k, _v in self._ar_preference_field_options(partner_sudo, field)}
+            if value and value not in allowed:
+                return None
+        else:
+            value = post.get(field.name) or False
+        return None if current == value else value
+
     def _ar_preference_display(self, partner, name):
         field = partner._fields[name]
         value = partner[name]
@@ -775,4 +764,3 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
         if field.type == "boolean":
             return request.env._("Yes") if value else request.env._("No")
         return str(value) if value not in (False, None) else "-"
-

@@ -41,9 +41,7 @@ class AccountMove(models.Model):
         ``payment=True`` flag that makes ``account_payment`` open its payment dialog on load.
         """
         self.ensure_one()
-        return self.get_base_url() + self.get_portal_url(
-            query_string="&payment=True", anchor="portal_pay"
-        )
+        return self.get_base_url() + self.get_portal_url(query_string="&payment=True", anchor="portal_pay")
 
     @api.model
     def _ar_open_invoices_domain(self, commercial_partner):

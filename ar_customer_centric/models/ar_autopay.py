@@ -44,8 +44,10 @@ class AccountMove(models.Model):
     @api.model
     def _ar_autopay_retry_days(self):
         # sudo: reading a configuration parameter
-        raw = self.env["ir.config_parameter"].sudo().get_param(
-            "ar_customer_centric.autopay_retry_days", DEFAULT_RETRY_DAYS
+        raw = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("ar_customer_centric.autopay_retry_days", DEFAULT_RETRY_DAYS)
         )
         return [int(x) for x in raw.split(",") if x.strip().isdigit()]
 
@@ -53,9 +55,9 @@ class AccountMove(models.Model):
     def _ar_autopay_notice_days(self):
         # sudo: reading a configuration parameter
         return int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "ar_customer_centric.autopay_notice_days", DEFAULT_NOTICE_DAYS
-            )
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("ar_customer_centric.autopay_notice_days", DEFAULT_NOTICE_DAYS)
         )
 
     @api.model
@@ -94,9 +96,20 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _ar_autopay_companies(self):
+        """Companies with open customer invoices (autopay is set per company)."""
+        groups = self._read_group(
+            Domain("move_type", "=", "out_invoice")
+            & Domain("state", "=", "posted")
+            & Domain("payment_state", "in", ("not_paid", "partial")),
+            ["company_id"],
+        )
+        return self.env["res.company"].union(*(company for (company,) in groups))
+
+    @api.model
     def _cron_ar_autopay_notify(self):
         """Pre-notify the buyers of the automatic payments coming in the next days."""
-        for company in self.env["res.company"].search([]):
+        for company in self._ar_autopay_companies():
             notified = self.with_company(company)._ar_autopay_notify_due(company)
             self.env["ir.cron"]._commit_progress(len(notified))
 
@@ -126,7 +139,7 @@ class AccountMove(models.Model):
     @api.model
     def _cron_ar_autopay_charge(self):
         """Charge the invoices due (saved token) or put them in a direct debit collection."""
-        for company in self.env["res.company"].search([]):
+        for company in self._ar_autopay_companies():
             self.with_company(company)._ar_autopay_charge_due(company)
 
     @api.model
@@ -204,7 +217,9 @@ class AccountMove(models.Model):
             move._ar_notify("ar_customer_centric.mail_template_ar_autopay_failed")
             move.activity_schedule(
                 "mail.mail_activity_data_todo",
-                user_id=(move.invoice_user_id.id if move.invoice_user_id and not move.invoice_user_id.share else self.env.uid),
+                user_id=(
+                    move.invoice_user_id.id if move.invoice_user_id and not move.invoice_user_id.share else self.env.uid
+                ),
                 summary=self.env._("Automatic payment failed (attempt %(n)s)", n=attempt),
                 note=reason or "",
             )

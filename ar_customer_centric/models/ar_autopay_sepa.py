@@ -15,9 +15,7 @@ class ArSepaCollection(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     journal_id = fields.Many2one(
         "account.journal",
         string="Bank Journal",
@@ -50,7 +48,9 @@ class ArSepaCollection(models.Model):
         # EXTENDS 'mail'
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env._("Direct Debit %(date)s", date=vals.get("collection_date") or fields.Date.context_today(self))
+                vals["name"] = self.env._(
+                    "Direct Debit %(date)s", date=vals.get("collection_date") or fields.Date.context_today(self)
+                )
         return super().create(vals_list)
 
     @api.model
@@ -59,9 +59,7 @@ class ArSepaCollection(models.Model):
         collections = self.browse()
         for company in invoices.company_id:
             company_invoices = invoices.filtered(lambda m, c=company: m.company_id == c)
-            collection = self.search(
-                [("company_id", "=", company.id), ("state", "=", "draft")], limit=1
-            )
+            collection = self.search([("company_id", "=", company.id), ("state", "=", "draft")], limit=1)
             if not collection:
                 journal = self.env["account.journal"].search(
                     [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
@@ -73,9 +71,7 @@ class ArSepaCollection(models.Model):
             for move in company_invoices:
                 mandate = move.commercial_partner_id.with_company(company).ar_autopay_mandate_id
                 lines.append(
-                    Command.create(
-                        {"move_id": move.id, "mandate_id": mandate.id, "amount": move.amount_residual}
-                    )
+                    Command.create({"move_id": move.id, "mandate_id": mandate.id, "amount": move.amount_residual})
                 )
             collection.line_ids = lines
             company_invoices.write({"ar_autopay_state": "collecting"})
@@ -85,7 +81,7 @@ class ArSepaCollection(models.Model):
     def _ar_build_pain008(self):
         """The pain.008.001.08 XML of the collection, validated against the schema by sepaxml."""
         self.ensure_one()
-        from sepaxml import SepaDD  # noqa: PLC0415 external dependency, imported on use
+        from sepaxml import SepaDD
 
         company = self.company_id
         if not company.ar_sepa_creditor_identifier:
@@ -202,10 +198,6 @@ class ArSepaCollectionLine(models.Model):
     mandate_id = fields.Many2one("ar.sepa.mandate", required=True, check_company=True)
     currency_id = fields.Many2one(related="collection_id.currency_id")
     amount = fields.Monetary(required=True)
-    sequence_type = fields.Selection(
-        selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True
-    )
+    sequence_type = fields.Selection(selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True)
     end_to_end_id = fields.Char(string="End-to-End Id", readonly=True, copy=False)
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
-
-

@@ -22,9 +22,7 @@ class ArDispute(models.Model):
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
         tracking=True,
     )
-    partner_id = fields.Many2one(
-        related="move_id.commercial_partner_id", string="Customer", store=True, index=True
-    )
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer", store=True, index=True)
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="move_id.currency_id")
     amount_total = fields.Monetary(related="move_id.amount_total", string="Invoice Total")
@@ -56,16 +54,12 @@ class ArDispute(models.Model):
         domain="[('share', '=', False)]",
         help="Accountant who resolves the dispute; gets a to-do activity when it is logged.",
     )
-    raised_by_id = fields.Many2one(
-        "res.partner", string="Raised By", readonly=True, help="Contact who logged the dispute."
-    )
+    raised_by_id = fields.Many2one("res.partner", readonly=True, help="Contact who logged the dispute.")
     resolution_note = fields.Text(
         string="Resolution Message",
         help="Sent to the buyer when the dispute is resolved; required to reject it.",
     )
-    credit_note_id = fields.Many2one(
-        "account.move", string="Credit Note", readonly=True, copy=False, check_company=True
-    )
+    credit_note_id = fields.Many2one("account.move", readonly=True, copy=False, check_company=True)
     date_resolved = fields.Datetime(string="Resolved On", readonly=True, copy=False)
 
     @api.depends("move_id.name", "reason")
@@ -235,10 +229,7 @@ class ArDispute(models.Model):
         missing = self.filtered(lambda d: not (d.resolution_note or "").strip())
         if missing:
             raise UserError(
-                self.env._(
-                    "Write a Resolution Message explaining why the dispute is rejected; the buyer "
-                    "receives it."
-                )
+                self.env._("Write a Resolution Message explaining why the dispute is rejected; the buyer receives it.")
             )
         self._resolve("rejected")
         self._notify_buyer("ar_customer_centric.mail_template_ar_dispute_rejected")

@@ -45,9 +45,7 @@ class ArSepaMandate(models.Model):
         tracking=True,
         domain="[('is_company', '=', True)]",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     iban = fields.Char(string="IBAN", required=True, tracking=True)
     bic = fields.Char(string="BIC", tracking=True)
     account_holder = fields.Char(required=True, tracking=True)
@@ -63,9 +61,7 @@ class ArSepaMandate(models.Model):
         help="The debtor authorised the creditor to send collection instructions to their bank "
         "and their bank to debit the account.",
     )
-    consent_details = fields.Char(
-        readonly=True, help="How and when consent was given (portal, IP address, timestamp)."
-    )
+    consent_details = fields.Char(readonly=True, help="How and when consent was given (portal, IP address, timestamp).")
     state = fields.Selection(
         selection=[
             ("draft", "Draft"),
@@ -113,8 +109,7 @@ class ArSepaMandate(models.Model):
             except ValidationError:
                 raise ValidationError(
                     self.env._(
-                        "The IBAN %(iban)s of the mandate is invalid: check its country code, length "
-                        "and check digits.",
+                        "The IBAN %(iban)s of the mandate is invalid: check its country code, length and check digits.",
                         iban=mandate.iban,
                     )
                 ) from None
@@ -169,8 +164,8 @@ class ArSepaMandate(models.Model):
         """Revocation by the debtor or the creditor: no collection is sent any more."""
         active = self.filtered(lambda m: m.state in ("draft", "active"))
         active.write({"state": "revoked", "revocation_date": fields.Date.context_today(self)})
-        partners = self.env["res.partner"].sudo().search(
-            [("ar_autopay_mandate_id", "in", active.ids)]
+        partners = (
+            self.env["res.partner"].sudo().search([("ar_autopay_mandate_id", "in", active.ids)])
         )  # sudo: company-dependent autopay settings of the debtors, unset everywhere
         partners.ar_autopay_mandate_id = False
         return True

@@ -85,9 +85,7 @@ class ResPartner(models.Model):
         if expiry is None:
             days = int(
                 # sudo: reading a configuration parameter
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("ar_customer_centric.pay_all_link_days", 30)
+                self.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.pay_all_link_days", 30)
             )
             expiry = int(time.time()) + days * 86400
         return f"{partner.id}-{int(expiry)}-{partner._ar_pay_all_signature(expiry)}"

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree
+from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
@@ -62,7 +63,7 @@ class TestSepaMandate(ArAutopayCommon):
         self.assertTrue(first.name.startswith("ARSDD-"))
         self.assertLessEqual(len(first.name), 35)
         self.assertNotEqual(first.name, self._mandate().name)
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
             self._mandate(name=first.name)
             self.env.flush_all()
 
