@@ -5,3 +5,4 @@
 # be defined outside `odoo.addons`.
 if __name__.startswith("odoo.addons."):
     from . import models
+    from . import wizards

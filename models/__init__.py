@@ -1,5 +1,4 @@
 from . import ar_suite_receivable_report
-from . import ar_suite_dashboard
 from . import ar_suite_onboarding
 from . import res_config_settings
 from . import res_partner

@@ -284,7 +284,7 @@ class ArSuiteDemo(models.AbstractModel):
         move_vals, plan = [], []
         for partner, info in customers:
             rng = info["rng"]
-            step = {"enterprise": 28, "mid_market": 35, "small": 45}[info["segment"]]
+            step = {"enterprise": 30, "mid_market": 40, "small": 50}[info["segment"]]
             day = today - timedelta(days=360 - rng.randint(0, 10))
             while day <= today:
                 due = day + timedelta(days=30)
@@ -297,7 +297,7 @@ class ArSuiteDemo(models.AbstractModel):
                             "tax_ids": [Command.set(tax.ids)],
                         }
                     )
-                    for _i in range(rng.randint(1, 3))
+                    for _i in range(rng.choice([1, 1, 2]))
                 ]
                 move_vals.append(
                     {
@@ -561,7 +561,7 @@ class ArSuiteDemo(models.AbstractModel):
         half_start = today.replace(month=1 if today.month <= 6 else 7, day=1)
         half_end = today.replace(month=6, day=30) if today.month <= 6 else today.replace(month=12, day=31)
         latest = {}
-        for rate in Rate.search([], order="date_to"):
+        for rate in Rate.search([("country_id", "!=", False)], order="date_to"):
             latest[rate.country_id, rate.customer_type] = rate
         Rate.create(
             [

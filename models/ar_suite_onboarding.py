@@ -25,7 +25,6 @@ class ArSuiteOnboarding(models.AbstractModel):
     def _ar_get_findings(self, company=None):
         """List of findings (dicts: key, message, url, severity) for the company."""
         company = company or self.env.company
-        _ = self.env._
         findings = []
         partner = company.partner_id
         # --- the company's identity
@@ -33,7 +32,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "company_country",
-                    _(
+                    self.env._(
                         "Set the country of %(company)s: the legal interest, reminders and Peppol scheme depend on it.",
                         company=company.name,
                     ),
@@ -46,7 +45,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "company_vat",
-                    _(
+                    self.env._(
                         "Enter the VAT number of %(company)s: Peppol invoices and reminders must show it.",
                         company=company.name,
                     ),
@@ -59,7 +58,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "company_peppol",
-                    _(
+                    self.env._(
                         "Set the company's Peppol identity (scheme and endpoint, e.g. 0208 and the enterprise "
                         "number) below."
                     ),
@@ -74,7 +73,9 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "company_bank",
-                    _("Add the company's bank account (IBAN): the EPC QR code and the structured reference need it."),
+                    self.env._(
+                        "Add the company's bank account (IBAN): the EPC QR code and the structured reference need it."
+                    ),
                     "base.action_res_partner_bank_account_form",
                 )
             )
@@ -85,7 +86,9 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "payment_provider",
-                    _("Enable a payment provider: without one, buyers cannot pay from the e-mail or reminder link."),
+                    self.env._(
+                        "Enable a payment provider: without one, buyers cannot pay from the e-mail or reminder link."
+                    ),
                     "payment.action_payment_provider",
                 )
             )
@@ -96,7 +99,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "languages",
-                    _(
+                    self.env._(
                         "Activate the languages %(langs)s: invoices and reminders are sent in the customer's language.",
                         langs=", ".join(missing),
                     ),
@@ -119,14 +122,13 @@ class ArSuiteOnboarding(models.AbstractModel):
 
     @api.model
     def _ar_peppol_findings(self, company):
-        _ = self.env._
         findings = []
         connector = company.ar_peppol_connector_id
         if not connector:
             findings.append(
                 self._ar_finding(
                     "peppol_connector",
-                    _("Choose the Peppol access point invoices are sent through (Storecove, Billit...)."),
+                    self.env._("Choose the Peppol access point invoices are sent through (Storecove, Billit...)."),
                     "ar_peppol_edi.ar_peppol_connector_action",
                     severity="danger",
                 )
@@ -135,7 +137,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "peppol_sandbox",
-                    _(
+                    self.env._(
                         "The Peppol access point %(name)s is the sandbox: it sends nothing. "
                         "Use it for demonstrations only.",
                         name=connector.name,
@@ -149,7 +151,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "peppol_rules",
-                    _(
+                    self.env._(
                         "Point the suite at the official Peppol validation rules (folder or ZIP): "
                         "without them no invoice is sent on Peppol."
                     ),
@@ -161,7 +163,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "peppol_rules_missing",
-                    _("The Peppol validation rules are not found at %(path)s on the server.", path=location),
+                    self.env._("The Peppol validation rules are not found at %(path)s on the server.", path=location),
                     "ar_suite.ar_suite_settings_action",
                     "danger",
                 )
@@ -170,7 +172,6 @@ class ArSuiteOnboarding(models.AbstractModel):
 
     @api.model
     def _ar_delivery_findings(self, company):
-        _ = self.env._
         configured = set(company.ar_segment_default_ids.mapped("segment"))
         segments = dict(self.env["res.partner"]._fields["ar_segment"]._description_selection(self.env))
         missing = [label for key, label in segments.items() if key not in configured]
@@ -179,7 +180,9 @@ class ArSuiteOnboarding(models.AbstractModel):
         return [
             self._ar_finding(
                 "segment_defaults",
-                _("Set the default delivery preferences of the segments %(segments)s.", segments=", ".join(missing)),
+                self.env._(
+                    "Set the default delivery preferences of the segments %(segments)s.", segments=", ".join(missing)
+                ),
                 "ar_customer_centric.ar_segment_default_action",
                 severity="info",
             )
@@ -187,7 +190,6 @@ class ArSuiteOnboarding(models.AbstractModel):
 
     @api.model
     def _ar_autopay_findings(self, company):
-        _ = self.env._
         mandates = self.env["ar.sepa.mandate"].search_count(
             [("company_id", "=", company.id), ("state", "=", "active")], limit=1
         )
@@ -195,7 +197,9 @@ class ArSuiteOnboarding(models.AbstractModel):
             return [
                 self._ar_finding(
                     "sepa_creditor_id",
-                    _("Enter the SEPA creditor identifier: direct debit collections cannot be exported without it."),
+                    self.env._(
+                        "Enter the SEPA creditor identifier: direct debit collections cannot be exported without it."
+                    ),
                     "base.action_res_company_form",
                     company.id,
                     "danger",
@@ -206,14 +210,13 @@ class ArSuiteOnboarding(models.AbstractModel):
     @api.model
     def _ar_dunning_findings(self, company):
         """Dunning policy and statutory interest data (ar_dunning)."""
-        _ = self.env._
         findings = []
         policies = self.env["ar.dunning.policy"].search([("company_id", "=", company.id)])
         if not policies:
             findings.append(
                 self._ar_finding(
                     "dunning_policy",
-                    _(
+                    self.env._(
                         "Create a dunning policy (levels, days after the due date, templates) for %(company)s.",
                         company=company.name,
                     ),
@@ -231,7 +234,7 @@ class ArSuiteOnboarding(models.AbstractModel):
             findings.append(
                 self._ar_finding(
                     "interest_rates",
-                    _(
+                    self.env._(
                         "No statutory interest rate for today in %(countries)s: reminders claim no interest until the "
                         "rate of the current half-year is entered.",
                         countries=", ".join(missing.mapped("name")),
@@ -243,15 +246,14 @@ class ArSuiteOnboarding(models.AbstractModel):
 
     @api.model
     def _ar_findings_html(self, findings):
-        _ = self.env._
         if not findings:
-            return Markup("<p class='text-success mb-0'>%s</p>") % _("All set: nothing is missing.")
+            return Markup("<p class='text-success mb-0'>%s</p>") % self.env._("All set: nothing is missing.")
         items = Markup().join(
             Markup("<li class='text-%s'>%s%s</li>")
             % (
                 finding["severity"],
                 finding["message"],
-                Markup(" <a href='%s'>%s</a>") % (finding["url"], _("Fix it")) if finding["url"] else "",
+                Markup(" <a href='%s'>%s</a>") % (finding["url"], self.env._("Fix it")) if finding["url"] else "",
             )
             for finding in findings
         )

@@ -90,9 +90,9 @@ class ArSuiteReceivableReport(models.Model):
         [("open", "Disputed"), ("accepted", "Dispute accepted"), ("rejected", "Dispute rejected")],
         readonly=True,
     )
-    dunning_level = fields.Char(string="Dunning Level", readonly=True)
-    peppol_state = fields.Char(string="Peppol State", readonly=True)
-    autopay = fields.Boolean(string="Autopay", readonly=True)
+    dunning_level = fields.Char(readonly=True)
+    peppol_state = fields.Char(readonly=True)
+    autopay = fields.Boolean(readonly=True)
 
     # ------------------------------------------------------------------ SQL
     @api.model

@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.ar_suite.models.ar_suite_dashboard import countback_dso
+from odoo.addons.ar_suite.wizards.ar_suite_dashboard import countback_dso
 
 
 @tagged("post_install", "-at_install")

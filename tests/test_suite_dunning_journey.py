@@ -95,6 +95,7 @@ class TestSuiteDunningJourney(AccountTestInvoicingCommon, HttpCase):
         self.assertIn("Échéance", body, "the statement table is in the customer's language")
         self.assertIn("2.400,00", body, "amounts are formatted the Belgian-French way")
         self.assertIn("ar_suite_epc_qr", body)
+        self.assertIn("Ou scannez ce code avec votre application bancaire", body, "the QR caption is in French too")
         self.assertIn("/report/barcode/?barcode_type=QR", unescape(body))
         pay_all = re.search(r'href="([^"]*/my/pay-all/[^"]+)"', body)
         self.assertTrue(pay_all, "the reminder links to the guest pay-all page")

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import format_amount
 
-from .ar_suite_receivable_report import AGEING_SELECTION
+from ..models.ar_suite_receivable_report import AGEING_SELECTION
 
 
 def countback_dso(open_balance, sales_by_period, period_days=30):

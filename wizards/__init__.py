@@ -1,0 +1,1 @@
+from . import ar_suite_dashboard
