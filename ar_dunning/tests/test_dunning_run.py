@@ -272,10 +272,12 @@ class TestDunningRun(ArDunningCommon):
             self._invoice(partner, 100, self._days(5))
         run = self._run(partners=partners).with_context(ar_dunning_no_commit=True)
         run.automatic = True
+        crashed = False
         try:
             run.with_context(ar_dunning_crash_after=1)._execute(batch_size=1)
         except RuntimeError:
-            pass
+            crashed = True
+        self.assertTrue(crashed)
         self.assertEqual((run.state, run.done_count), ("running", 1))
         self.env["ar.dunning.run"].with_context(ar_dunning_no_commit=True)._cron_run_automatic()
         self.assertEqual((run.state, run.done_count), ("done", 3))
