@@ -76,6 +76,18 @@ class AccountMove(models.Model):
                 move.display_qr_code = True
         return res
 
+    @api.depends("company_id.ar_structured_reference_type")
+    def _compute_display_link_qr_code(self):
+        # EXTENDS 'account': QR code of the pay page next to the EPC QR code
+        res = super()._compute_display_link_qr_code()
+        for move in self:
+            if move.move_type == "out_invoice" and move.company_id.ar_structured_reference_type not in (
+                False,
+                "journal",
+            ):
+                move.display_link_qr_code = True
+        return res
+
     def _get_portal_payment_link(self):
         # EXTENDS 'account_payment': one-click pay page of ar_customer_centric when available
         self.ensure_one()

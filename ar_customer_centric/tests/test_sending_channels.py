@@ -177,6 +177,14 @@ class TestSendingChannels(SendingCommon):
         self.assertEqual(moves.mapped("ar_delivery_channel"), ["email", "ar_portal", "ar_letter", "ar_cxml"])
         self.assertEqual(moves.mapped("ar_delivery_state"), ["sent", "sent", "queued", "sent"])
 
+    def test_auto_send_queues_posted_invoices_for_the_cron(self):
+        self.company.ar_auto_send = True
+        move = self._invoice(self.portal_customer)
+        self.assertTrue(move.sending_data, "posting queues the invoice for Odoo's sending cron")
+        self._send(move, from_cron=True)  # what account.ir_cron_account_move_send does
+        self.assertFalse(move.sending_data)
+        self.assertRecordValues(move, [{"ar_delivery_state": "sent", "ar_delivery_channel": "ar_portal"}])
+
     def test_portal_preference_fields(self):
         fields = self.env["res.partner"]._ar_portal_preference_fields()
         self.assertIn("invoice_sending_method", fields)
@@ -188,6 +196,7 @@ class TestSendingChannels(SendingCommon):
         move = self._invoice(self.email_customer)
         self.assertRegex(move.payment_reference, r"^\+\+\+\d{3}/\d{4}/\d{5}\+\+\+$")
         self.assertTrue(move.display_qr_code)
+        self.assertTrue(move.display_link_qr_code)
         self.assertIn("access_token", move._get_portal_payment_link() or move._ar_pay_url())
 
     def test_cxml_credentials_restricted(self):
