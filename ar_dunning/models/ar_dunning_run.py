@@ -245,16 +245,27 @@ class ArDunningRun(models.Model):
         return best, items
 
     def _item_charges(self, line, days, level, *, partner, ctype, charges):
-        """(interest, fee) claimed on one overdue invoice at this level."""
+        """(interest, fee) claimed on one overdue invoice at this level.
+
+        Where the fee rule requires a prior notice (Belgian consumers: 14 days after the free
+        first reminder; Dutch 14-day letter), neither costs nor interest are claimed before the
+        notice period ended, and interest only runs from its end.
+        """
         rates, fee_rule = charges
         interest = fee = 0.0
         due = line.date_maturity or line.date
-        if level.apply_interest and days > 0:
+        if days <= 0:
+            return interest, fee
+        notice = fee_rule.prior_notice_days if fee_rule else 0
+        first = line.move_id.ar_dunning_first_date
+        if notice:
+            if not first or (self.date - first).days < notice:
+                return interest, fee
+            due = max(due, first + timedelta(days=notice))
+        if level.apply_interest:
             interest = rates._compute_interest(line.amount_residual, due, self.date, partner.country_id, ctype)
-        if level.apply_fees and fee_rule and days > 0:
-            first = line.move_id.ar_dunning_first_date
-            if not fee_rule.prior_notice_days or (first and (self.date - first).days >= fee_rule.prior_notice_days):
-                fee = fee_rule._compute_fee(line.amount_residual)
+        if level.apply_fees and fee_rule:
+            fee = fee_rule._compute_fee(line.amount_residual)
         return interest, fee
 
     @api.model

@@ -169,6 +169,10 @@ class TestDunningRun(ArDunningCommon):
         run = self._run(on_date=self.RUN_DATE + timedelta(days=14), partners=self.be_b2c)
         self.assertEqual(run.line_ids.level_id, self.level2)
         self.assertEqual(run.line_ids.fee_total, 45.0)  # 30 + 10% of 150
+        self.assertEqual(run.line_ids.interest_total, 0.0, "consumer interest runs from the end of the 14 days")
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=24), partners=self.be_b2c)
+        # 10 days at the Belgian rate (10.5% in H1 2026, flagged to check) on 300
+        self.assertEqual(run.line_ids.interest_total, round(300 * 0.105 * 10 / 365, 2))
         self.assertEqual(consumer_inv.ar_dunning_first_date, self.RUN_DATE)
         # Dutch consumer: the 14-day letter announces the WIK costs without charging them
         self._invoice(self.nl_b2c, 1000, self._days(20))
