@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 
+from ..tools.invoice_response import parse_invoice_response
 from ..tools.ubl_validator import RulesUnavailable, get_validator
 from .ar_peppol_connector import PeppolConnectorError
 
@@ -335,3 +336,24 @@ class AccountMove(models.Model):
     @api.model
     def _ar_peppol_find_by_message(self, message_ids):
         return self.search([("ar_peppol_message_id", "in", list(message_ids))])
+
+    @api.model
+    def _ar_peppol_import_invoice_response(self, xml, company=None):
+        """Apply a received Peppol Invoice Response (UBL ApplicationResponse) to the invoice it
+        refers to. Returns the invoice, or an empty recordset when it is not ours."""
+        parsed = parse_invoice_response(xml)
+        if not parsed:
+            raise UserError(self.env._("This document is not a Peppol Invoice Response."))
+        company = company or self.env.company
+        move = self.search(
+            [
+                ("name", "=", parsed["invoice"]),
+                ("company_id", "=", company.id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("ar_peppol_state", "in", ("sent", "delivered", "accepted", "rejected", "paid")),
+            ],
+            limit=1,
+        )
+        if move:
+            move._ar_peppol_apply_event({"response_code": parsed["code"], "reason": parsed["reason"]})
+        return move

@@ -1,4 +1,5 @@
 from . import test_connectors
+from . import test_invoice_response
 from . import test_lookup
 from . import test_peppol_ids
 from . import test_transmission
