@@ -190,20 +190,28 @@ def shot_portal(odoo, browser, out):
     invoices = odoo.call(
         "account.move",
         "search_read",
-        [("move_type", "=", "out_invoice"), ("payment_state", "in", ["not_paid", "partial"])],
+        [
+            ("move_type", "=", "out_invoice"),
+            ("payment_state", "in", ["not_paid", "partial"]),
+            ("ar_dispute_state", "=", False),
+        ],
         fields=["id", "access_url"],
         limit=1,
         order="invoice_date_due",
     )
     if invoices:
-        browser.goto(f"{odoo.url}{invoices[0]['access_url']}", ready=PORTAL_READY, settle=2.5)
+        # the one-click pay link of the e-mails: the invoice with its payment form open
+        browser.goto(f"{odoo.url}{invoices[0]['access_url']}?payment=True#portal_pay", ready=PORTAL_READY, settle=3)
         browser.shot(out / "portal_invoice_pay.png")
-        browser.goto(f"{odoo.url}{invoices[0]['access_url']}#ar_dispute", ready=PORTAL_READY, settle=1.5)
-        browser.evaluate(
-            "(() => { const b = document.querySelector('[data-bs-target*=dispute], a[href*=dispute], "
-            "button[name*=dispute]'); if (b) { b.click(); } })()"
-        )
-        time.sleep(1.5)
+    undisputed = odoo.call(
+        "account.move",
+        "search_read",
+        [("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid"), ("ar_dispute_state", "=", False)],
+        fields=["id"],
+        limit=1,
+    )
+    if undisputed:
+        browser.goto(f"{odoo.url}/my/invoices/{undisputed[0]['id']}/dispute", ready=PORTAL_READY, settle=1.5)
         browser.shot(out / "portal_dispute.png")
 
 
@@ -229,7 +237,8 @@ def shot_backend(odoo, browser, out):
     browser.shot(out / "dashboard.png")
     browser.goto(f"{odoo.url}/odoo/action-ar_suite.ar_suite_receivable_report_action", ready=WEBCLIENT_READY, settle=3)
     browser.shot(out / "receivables_analysis.png")
-    peppol = odoo.search_read("account.move", [("ar_peppol_state", "!=", False)], ["id"], limit=1)
+    peppol = odoo.search_read("account.move", [("ar_peppol_state", "=", "rejected")], ["id"], limit=1)
+    peppol = peppol or odoo.search_read("account.move", [("ar_peppol_state", "!=", False)], ["id"], limit=1)
     if peppol:
         browser.goto(
             f"{odoo.url}/odoo/action-account.action_move_out_invoice/{peppol[0]['id']}",
