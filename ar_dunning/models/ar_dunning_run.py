@@ -677,6 +677,10 @@ class ArDunningLine(models.Model):
         env = self.env
         run = self.run_id
         t0 = time.perf_counter()
+        # prefetch what the templates and letters read, for the whole batch at once
+        self.item_ids.fetch(["move_id", "date_maturity", "days_overdue", "amount_residual", "interest", "fee"])
+        self.item_ids.move_id.fetch(["name", "invoice_date"])
+        (self.partner_id | self.contact_id).fetch(["name", "email", "lang", "country_id"])
         # 1. render subject and body per template (grouped by language inside mail.template)
         for template, lines in self.grouped(lambda x: x.level_id._get_template(x.tone)).items():
             if not template:
@@ -721,6 +725,7 @@ class ArDunningLine(models.Model):
                         "subject": line.subject,
                         "body_html": line.body_html,
                         "email_from": line.company_id.email_formatted or env.user.email_formatted,
+                        "reply_to": line.company_id.email_formatted or env.user.email_formatted,
                         "recipient_ids": [fields.Command.link(line.contact_id.id)],
                         "attachment_ids": [fields.Command.link(line.pdf_id.id)],
                         "model": "res.partner",
@@ -780,12 +785,18 @@ class ArDunningLine(models.Model):
         if handover_moves:
             handover_moves.ar_dunning_handed_over = True
         # 6. invoices get their new level
+        # only dunning fields change: no need to re-synchronise the invoices' accounting lines
+        Move = env["account.move"].with_context(
+            skip_invoice_sync=True, check_move_validity=False, skip_is_manually_modified=True
+        )
         items = self.item_ids.filtered(lambda i: i.level_id)
         for level, level_items in items.grouped("level_id").items():
-            level_items.move_id.write({"ar_dunning_level_id": level.id, "ar_dunning_last_date": run.date})
-        first = items.move_id.filtered(lambda m: not m.ar_dunning_first_date)
+            Move.browse(level_items.move_id.ids).write(
+                {"ar_dunning_level_id": level.id, "ar_dunning_last_date": run.date}
+            )
+        first = Move.browse(items.move_id.ids).filtered(lambda m: not m.ar_dunning_first_date)
         if first:
-            first.ar_dunning_first_date = run.date
+            first.write({"ar_dunning_first_date": run.date})
         # 7. optional debit note for interest and fees
         for line in self.filtered(lambda x: x.level_id.invoice_charges and (x.interest_total or x.fee_total)):
             line._create_charge_invoice()
