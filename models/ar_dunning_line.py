@@ -52,7 +52,7 @@ class ArDunningLine(models.Model):
         env = self.with_context(lang=self.lang).env
         return Markup(
             '<div class="ar_suite_epc_qr" style="margin-top: 16px;">'
-            '<p style="margin: 0 0 4px 0;">%s</p>'
+            '<p style="margin: 0 0 4px 0; font-size: 13px;">%s</p>'
             '<img src="%s" alt="EPC QR" width="140" height="140" style="width: 140px; height: 140px;"/>'
             "</div>"
         ) % (env._("Or scan this code with your banking app to pay by transfer:"), src)

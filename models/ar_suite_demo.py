@@ -179,6 +179,25 @@ class ArSuiteDemo(models.AbstractModel):
         )
         if provider:
             provider.write({"state": "test", "is_published": True})
+        # default delivery preferences per segment
+        if "ar.segment.default" in self.env and not company.ar_segment_default_ids:
+            offered = dict(self.env["ar.segment.default"]._fields["sending_method"]._description_selection(self.env))
+            defaults = [
+                ("enterprise", "ar_peppol" if "ar_peppol" in offered else "email"),
+                ("mid_market", "ar_portal" if "ar_portal" in offered else "email"),
+                ("small", "email"),
+            ]
+            self.env["ar.segment.default"].create(
+                [
+                    {
+                        "company_id": company.id,
+                        "segment": segment,
+                        "sending_method": method,
+                        "fallback_sending_method": "email",
+                    }
+                    for segment, method in defaults
+                ]
+            )
         # everyone who logs in lands in the Belgian company
         users = (
             self.env.ref("base.user_admin")
@@ -233,7 +252,7 @@ class ArSuiteDemo(models.AbstractModel):
         partners = self.env["res.partner"].create(vals_list)
         buyer = self.env.ref("ar_suite.partner_buyer_company_demo")
         partners |= buyer
-        meta.append({"segment": "mid_market", "behaviour": "slow"})
+        meta.append({"segment": "mid_market", "behaviour": "chronic"})
         # delivery preferences: every channel the installed modules offer, in turn
         methods_field = self.env["res.partner"]._fields["invoice_sending_method"]
         offered = [key for key, _label in methods_field._description_selection(self.env)]
@@ -533,6 +552,12 @@ class ArSuiteDemo(models.AbstractModel):
             company._ar_dunning_create_default_policy()
             policy = Policy.search([("company_id", "=", company.id)], limit=1)
         ladder = policy._get_ladder()
+        # English names: when en_US is not among the active languages, the policy's names in
+        # the source language end up in the last installed language (reported to ar_dunning)
+        names = company.with_context(lang="en_US")._ar_dunning_level_names()
+        policy.with_context(lang="en_US").name = names["policy"]
+        for index, level in enumerate(ladder[:3], start=1):
+            level.with_context(lang="en_US").name = names[f"level{index}"]
         today = fields.Date.context_today(self)
         self._ar_demo_interest_rates(today)
         by_level = {}

@@ -57,6 +57,11 @@ class ArSuiteDashboard(models.TransientModel):
     dunning_html = fields.Html(string="Amounts per dunning level", compute="_compute_kpis", sanitize=False)
     peppol_html = fields.Html(string="Peppol delivery states", compute="_compute_kpis", sanitize=False)
 
+    @api.depends("company_id")
+    def _compute_display_name(self):
+        for dash in self:
+            dash.display_name = self.env._("Receivables Dashboard")
+
     # ------------------------------------------------------------------ KPIs
     def _report_domain(self, *extra):
         self.ensure_one()
@@ -112,7 +117,11 @@ class ArSuiteDashboard(models.TransientModel):
             dash.autopay_customer_count = autopay_customers
             dash.autopay_share = 100.0 * autopay_customers / customers if customers else 0.0
             dash.dunning_html = dash._html_table(
-                report._read_group(open_domain, ["dunning_level"], ["move_id:count_distinct", "amount_residual:sum"]),
+                dash._sorted_by_ladder(
+                    report._read_group(
+                        open_domain, ["dunning_level"], ["move_id:count_distinct", "amount_residual:sum"]
+                    )
+                ),
                 self.env._("Dunning level"),
                 self.env._("No level yet"),
             )
@@ -125,6 +134,13 @@ class ArSuiteDashboard(models.TransientModel):
                 self.env._("Peppol state"),
                 self.env._("Not sent by Peppol"),
             )
+
+    def _sorted_by_ladder(self, rows):
+        """Dunning rows in ladder order (no level first), not alphabetically."""
+        self.ensure_one()
+        levels = self.env["ar.dunning.level"].search([("company_id", "=", self.company_id.id)])
+        rank = {level.name: (level.offset_days, level.sequence) for level in levels}
+        return sorted(rows, key=lambda row: (row[0] is not False and row[0] is not None, rank.get(row[0], (0, 0))))
 
     def _html_table(self, rows, title, empty_label):
         """A small read-only table (label, invoices, amount) for the dashboard."""
