@@ -329,7 +329,7 @@ class ArCustomerPortal(PortalAccount, AccountPaymentPortal):
     def _ar_pay_all_selection(self, open_invoices, requested_ids):
         """The selected invoices: only ids of open invoices count, everything else is dropped.
         Without a selection: every open, undisputed invoice of the main company/currency."""
-        if requested_ids:
+        if requested_ids is not None:
             wanted = set()
             for raw in requested_ids:
                 try:

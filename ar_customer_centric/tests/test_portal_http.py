@@ -112,6 +112,11 @@ class TestPortalHttp(ArPortalCommon):
         token = self.buyer_a._ar_get_pay_all_token()
         response = self.url_open(f"/my/pay-all/{token}?select=1&invoice_ids={self.inv_a2.id}")
         self.assertIn(f"/transaction/{self.inv_a2.id}", response.text)
+        # everything unticked: nothing to pay, no payment form
+        response = self.url_open(f"/my/pay-all/{token}?select=1")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("o_payment_form", response.text)
+        self.assertNotRegex(response.text, r'class="form-check-input o_ar_pay_all_check"\s+value="\d+"\s+checked')
         result, error = self._json(f"/my/pay-all/{token}/transaction/{self.inv_b.id}", self._tx_params())
         self.assertIsNone(result)
         self.assertTrue(error)
