@@ -100,6 +100,10 @@ class TestSuiteDunningJourney(AccountTestInvoicingCommon, HttpCase):
         pay_all = re.search(r'href="([^"]*/my/pay-all/[^"]+)"', body)
         self.assertTrue(pay_all, "the reminder links to the guest pay-all page")
         self.assertEqual(self.invoice.ar_dunning_level_id, self.level1)
+        # the printed letter carries the QR code inline (no web fetch by wkhtmltopdf)
+        letter = str(line._ar_suite_letter_body())
+        self.assertIn("data:image/png;base64,", letter)
+        self.assertNotIn("/report/barcode", letter)
 
         # 2. the buyer follows the link (no account) and disputes the invoice from there
         dispute = self._dispute_from_link(unescape(pay_all.group(1)))
