@@ -1,7 +1,8 @@
 from datetime import timedelta
 
-from odoo import fields
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.ar_suite.wizards.ar_suite_dashboard import countback_dso
@@ -78,6 +79,25 @@ class TestSuiteDashboard(AccountTestInvoicingCommon):
         other = self.setup_other_company()["company"]
         dashboard = self.env["ar.suite.dashboard"].create({"company_id": other.id})
         self.assertEqual(dashboard.amount_open, 0.0)
+
+    def test_access_rights(self):
+        """Portal users never see the analysis; accountants only see their companies' rows."""
+        portal = new_test_user(self.env, login="ar_portal_dash", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            self.env["ar.suite.receivable.report"].with_user(portal).search([])
+        with self.assertRaises(AccessError):
+            self.env["ar.suite.dashboard"].with_user(portal).create({})
+        other = self.setup_other_company()["company"]
+        accountant = new_test_user(
+            self.env,
+            login="ar_other_accountant",
+            groups="account.group_account_invoice",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        rows = self.env["ar.suite.receivable.report"].with_user(accountant).search([])
+        self.assertFalse(rows & self._rows(self.overdue_45))
+        self.assertTrue(self.env["ar.suite.receivable.report"].search([("move_id", "=", self.overdue_45.id)]))
 
     def test_countback_dso(self):
         # open 1500; last 30 days sold 1000, the 30 before 1000: 30 + 15 days
