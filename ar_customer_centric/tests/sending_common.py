@@ -87,6 +87,8 @@ class SendingCommon(AccountTestInvoicingCommon):
         be = cls.env.ref("base.be")
         cls.company = cls.company_data["company"]
         cls.company.write({"email": "billing@supplier.example", "ar_structured_reference_type": "be"})
+        # complete seller address: e-invoice validators (ar_peppol_edi) require it
+        cls.company.partner_id.write({"street": "Kerkstraat 1", "city": "Gent", "zip": "9000"})
         Partner = cls.env["res.partner"]
         address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id}
         cls.email_customer = Partner.create(
