@@ -1,5 +1,6 @@
 import re
 import time
+from datetime import timedelta
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -323,3 +324,26 @@ class TestPortalHttp(ArPortalCommon):
             self.assertTrue(
                 self.buyer_a.message_ids.filtered(lambda m: "Preferences changed in the portal" in (m.body or ""))
             )
+
+    # ------------------------------------------------------------------
+    # Statements
+    # ------------------------------------------------------------------
+
+    @mute_logger("odoo.http")
+    def test_statements_of_own_partner_only(self):
+        today = self.inv_a1.invoice_date_due
+        statement = self.env["ar.customer.statement"]._ar_create_for_period(
+            self.buyer_a, self.company, today.replace(day=1) - timedelta(days=62), today + timedelta(days=31)
+        )
+        statement.state = "sent"
+        url = f"/my/statements/{statement.id}?report_type=html"
+        self.authenticate("portal_a", "portal_a")
+        self.assertIn(statement.name, self.url_open("/my/statements").text)
+        self.assertEqual(self.url_open(url).status_code, 200)
+        self.authenticate("portal_b", "portal_b")
+        self.assertNotIn(statement.name, self.url_open("/my/statements").text)
+        self.assertEqual(self.url_open(url).status_code, 404)
+        self.authenticate(None, None)
+        self.assertEqual(self.url_open(url + "&access_token=forged").status_code, 404)
+        token = statement._portal_ensure_token()
+        self.assertEqual(self.url_open(f"{url}&access_token={token}").status_code, 200)
