@@ -112,7 +112,9 @@ def ensure_venv():
     if PY.exists() and stamp.exists() and stamp.read_text() == digest:
         return
     say(f"==> Creating the virtual environment in {VENV} (Odoo's requirements and ours)")
-    if VENV.exists():
+    if VENV.is_symlink():
+        VENV.unlink()
+    elif VENV.exists():
         shutil.rmtree(VENV)
     run([sys.executable, "-m", "venv", VENV])
     LOCAL.mkdir(exist_ok=True)
@@ -589,7 +591,8 @@ def ensure_templates(pg, checks, modules=ALL_MODULES):
             stamp.write_text(key)
         drop_db(pg, build)
     # The template the tests run on: base + our modules (all of them: the umbrella).
-    full_key = modules_digest(list(modules)) + base_key + "|".join(full_modules)
+    # the umbrella installs the three modules: its template follows their files too
+    full_key = modules_digest(ALL_MODULES if UMBRELLA in modules else list(modules)) + base_key + "|".join(full_modules)
     full_name = f"{prefix}full_{hashlib.sha1(full_key.encode()).hexdigest()[:12]}"
     if not db_exists(pg, full_name):
         build, bad = build_template(pg, full_name, base, full_modules, "template-full")
@@ -803,6 +806,42 @@ def merge_po(module_dir, module):
     return missing
 
 
+def umbrella_code_terms():
+    """Add the umbrella's Python terms to i18n/ar_suite.pot.
+
+    The repository root is itself on the addons path (for the three modules), so Odoo's
+    exporter cannot attribute the umbrella's own .py files to ar_suite: extract them here.
+    """
+    import polib
+    from babel.messages.extract import extract
+
+    pot_path = REPO / "i18n" / f"{UMBRELLA}.pot"
+    pot = polib.pofile(str(pot_path), wrapwidth=78)
+    for entry in list(pot):
+        entry.occurrences = [o for o in entry.occurrences if not o[0].startswith("code:")]
+        if not entry.occurrences:
+            pot.remove(entry)
+    by_id = {e.msgid: e for e in pot}
+    files = sorted(p for folder in ("models", "wizards", "controllers") for p in (REPO / folder).glob("*.py"))
+    for py in files:
+        with open(py, "rb") as fh:
+            for _lineno, message, _comments, _ctx in extract("python", fh, keywords={"_": None}):
+                if not isinstance(message, str) or not message:
+                    continue
+                entry = by_id.get(message)
+                if entry is None:
+                    entry = polib.POEntry(msgid=message, msgstr="", comment=f"module: {UMBRELLA}\nodoo-python")
+                    pot.append(entry)
+                    by_id[message] = entry
+                elif "odoo-python" not in (entry.comment or ""):
+                    entry.comment = (entry.comment or f"module: {UMBRELLA}") + "\nodoo-python"
+                occurrence = (f"code:addons/{UMBRELLA}/{py.parent.name}/{py.name}", "0")
+                if occurrence not in entry.occurrences:
+                    entry.occurrences.append(occurrence)
+    pot.sort(key=lambda e: e.msgid)
+    pot.save(str(pot_path))
+
+
 def cmd_i18n(args):
     """Export <module>.pot from a fresh test template and merge it into nl/fr/de .po."""
     pg = setup(quiet=True)
@@ -820,6 +859,8 @@ def cmd_i18n(args):
     drop_db(pg, db)
     if res.returncode:
         die("Exporting the .pot files failed:\n" + res.stderr[-3000:])
+    if UMBRELLA in modules:
+        umbrella_code_terms()
     for module in modules:
         module_dir = REPO if module == UMBRELLA else REPO / module
         missing = merge_po(module_dir, module)
