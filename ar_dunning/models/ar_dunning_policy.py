@@ -70,8 +70,9 @@ class ArDunningPolicy(models.Model):
 
     def _ar_translate_names(self):
         """Store the default names in every installed language (code terms from the module's .po)."""
-        for lang in self.env["res.lang"].get_installed():
-            code = lang[0]
+        # en_US last and always: it is the source value, even when English is not an active language
+        codes = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"] + ["en_US"]
+        for code in codes:
             names = self.env["res.company"].with_context(lang=code)._ar_dunning_level_names()
             for policy in self.with_context(lang=code):
                 policy.name = names["policy"]
