@@ -801,6 +801,16 @@ class ArDunningLine(models.Model):
         for line in self.filtered(lambda x: x.level_id.invoice_charges and (x.interest_total or x.fee_total)):
             line._create_charge_invoice()
 
+    @staticmethod
+    def _ar_page_link_uris(page):
+        uris = []
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            uri = action and action.get_object().get("/URI")
+            if uri:
+                uris.append(str(uri))
+        return uris
+
     def _render_letters(self):
         """{line_id: pdf bytes} for the lines in self, in ONE wkhtmltopdf call.
 
@@ -820,11 +830,15 @@ class ArDunningLine(models.Model):
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         starts = {}
         for index, page in enumerate(reader.pages):
-            for match in LETTER_REF_RE.finditer(page.extract_text() or ""):
+            # the reference is a link (kept by every wkhtmltopdf build); its text is only
+            # extractable when no web font is embedded
+            markers = [*self._ar_page_link_uris(page), page.extract_text() or ""]
+            for match in LETTER_REF_RE.finditer(" ".join(markers)):
                 starts.setdefault(int(match.group(1)), index)
         order = sorted((page, line_id) for line_id, page in starts.items() if line_id in self.ids)
         if len(order) != len(self):
-            raise UserError(self.env._("The letters could not be split per customer: print them one by one."))
+            _logger.warning("dunning letters: could not split the batch PDF, rendering one letter per call")
+            return {line.id: line._render_letters()[line.id] for line in self}
         result = {}
         for i, (first_page, line_id) in enumerate(order):
             last_page = order[i + 1][0] if i + 1 < len(order) else len(reader.pages)
