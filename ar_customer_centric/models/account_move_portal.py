@@ -43,6 +43,29 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.get_base_url() + self.get_portal_url(query_string="&payment=True", anchor="portal_pay")
 
+    def _notify_get_recipients_groups(self, message, model_description, msg_vals=False):
+        # EXTENDS 'account'
+        # The invoice e-mail's button pays: it opens the payment form of this invoice directly.
+        groups = super()._notify_get_recipients_groups(message, model_description, msg_vals=msg_vals)
+        if not self._ar_payable_online():
+            return groups
+        pay_button = {"url": self._ar_get_pay_url(), "title": self.env._("Pay now")}
+        for name, _matcher, data in groups:
+            if name in ("portal_customer", "additional_intended_recipient", "portal", "customer") and data.get(
+                "has_button_access"
+            ):
+                data["button_access"] = dict(pay_button)
+        return groups
+
+    def _ar_payable_online(self):
+        self.ensure_one()
+        return (
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and self.payment_state in ("not_paid", "partial")
+            and not self.currency_id.is_zero(self.amount_residual)
+        )
+
     @api.model
     def _ar_open_invoices_domain(self, commercial_partner):
         """Open customer invoices of a commercial partner that can be paid online."""
