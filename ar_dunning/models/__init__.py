@@ -4,5 +4,7 @@ from . import ar_dunning_promise
 from . import res_partner
 from . import account_move
 from . import ar_dunning_run
+from . import ar_dunning_line
+from . import ar_dunning_item
 from . import ar_dunning_kpi
 from . import res_company

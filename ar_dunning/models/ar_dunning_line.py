@@ -1,0 +1,370 @@
+import io
+import logging
+import re
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter
+
+from .ar_dunning_policy import TONE_SELECTION
+
+_logger = logging.getLogger(__name__)
+LETTER_REF_RE = re.compile(r"ARDL-(\d+)-R")
+
+EXCLUSION_REASONS = [
+    ("disputed", "Disputed"),
+    ("no_followup", "No follow-up"),
+    ("on_hold", "Customer on hold"),
+    ("promise", "Promise to pay"),
+    ("in_payment", "Being paid"),
+    ("net_balance", "Net balance not positive"),
+    ("threshold", "Under the minimum amount"),
+    ("handed_over", "Handed over to agency"),
+    ("no_contact", "No e-mail address"),
+    ("manual", "Excluded by the accountant"),
+]
+LEGAL_REGIMES = [
+    ("b2b", "Business"),
+    ("be_b2c", "Belgian consumer"),
+    ("nl_b2c", "Dutch consumer"),
+    ("de_b2c", "German consumer"),
+    ("b2c", "Consumer"),
+]
+
+
+class ArDunningLine(models.Model):
+    _name = "ar.dunning.line"
+    _description = "Dunning Line (one reminder to one customer)"
+    _order = "run_id desc, state, partner_id, id"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    run_id = fields.Many2one("ar.dunning.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    date = fields.Date(related="run_id.date", store=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    contact_id = fields.Many2one("res.partner", string="Dunning Contact")
+    lang = fields.Char(compute="_compute_lang")
+    policy_id = fields.Many2one("ar.dunning.policy", required=True)
+    level_id = fields.Many2one("ar.dunning.level", required=True)
+    tone = fields.Selection(TONE_SELECTION, required=True)
+    tone_explanation = fields.Text()
+    legal_regime = fields.Selection(LEGAL_REGIMES, required=True, default="b2b")
+    item_ids = fields.One2many("ar.dunning.item", "line_id", string="Invoices")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount_overdue = fields.Monetary(string="Overdue")
+    amount_balance = fields.Monetary(string="Net Balance", help="After credit notes and unreconciled payments.")
+    interest_total = fields.Monetary(string="Interest")
+    fee_total = fields.Monetary(string="Fees")
+    fee_announced = fields.Monetary(
+        string="Costs Announced",
+        help="Collection costs the customer will owe if they do not pay in time (Dutch 14-day letter).",
+    )
+    amount_claimed = fields.Monetary(string="Total Claimed", compute="_compute_amount_claimed")
+    state = fields.Selection(
+        [("draft", "To Send"), ("excluded", "Excluded"), ("done", "Sent"), ("error", "Error")],
+        default="draft",
+        required=True,
+        index=True,
+    )
+    selected = fields.Boolean(default=True, help="Untick to leave this customer out of the run.")
+    exclusion_reason = fields.Selection(EXCLUSION_REASONS)
+    key = fields.Char(
+        string="Idempotency Key",
+        readonly=True,
+        copy=False,
+        help="company:customer:level:date — one reminder per customer, level and day.",
+    )
+    channel_email = fields.Boolean(string="E-mail", compute="_compute_channels", store=True)
+    channel_letter = fields.Boolean(string="Letter", compute="_compute_channels", store=True)
+    channel_call = fields.Boolean(string="Call", related="level_id.action_activity")
+    subject = fields.Char(readonly=True)
+    body_html = fields.Html(readonly=True, sanitize=False)
+    mail_id = fields.Many2one("mail.mail", readonly=True, index="btree_not_null")
+    pdf_id = fields.Many2one("ir.attachment", string="Statement PDF", readonly=True)
+    charge_move_id = fields.Many2one("account.move", string="Charges Invoice", readonly=True)
+    payment_deadline = fields.Date(compute="_compute_payment_deadline")
+    pay_url = fields.Char(compute="_compute_pay_url")
+    statement_item_ids = fields.Many2many(
+        "ar.dunning.item",
+        compute="_compute_statement_item_ids",
+        string="Statement",
+        help="Invoices shown in the reminder.",
+    )
+
+    _key_uniq = models.UniqueIndex("(key) WHERE state = 'done'", "This reminder was already sent.")
+
+    @api.depends("contact_id.lang", "partner_id.lang")
+    def _compute_lang(self):
+        for line in self:
+            line.lang = line.contact_id.lang or line.partner_id.lang or "en_US"
+
+    @api.depends("level_id.action_email", "level_id.action_letter", "contact_id.email")
+    def _compute_channels(self):
+        for line in self:
+            line.channel_email = line.level_id.action_email and bool(line.contact_id.email)
+            line.channel_letter = line.level_id.action_letter or (
+                line.level_id.action_email and not line.contact_id.email
+            )
+
+    @api.depends("interest_total", "fee_total", "amount_overdue")
+    def _compute_amount_claimed(self):
+        for line in self:
+            line.amount_claimed = line.amount_overdue + line.interest_total + line.fee_total
+
+    @api.depends("run_id.date", "policy_id.payment_days")
+    def _compute_payment_deadline(self):
+        for line in self:
+            line.payment_deadline = line.run_id.date + timedelta(days=line.policy_id.payment_days or 14)
+
+    def _compute_pay_url(self):
+        for line in self:
+            line.pay_url = line.partner_id._ar_dunning_pay_url()
+
+    @api.depends("item_ids.exclusion_reason")
+    def _compute_statement_item_ids(self):
+        for line in self:
+            line.statement_item_ids = line.item_ids.filtered(lambda i: not i.exclusion_reason).sorted("date_maturity")
+
+    def action_toggle_selected(self):
+        for line in self.filtered(lambda x: x.state == "draft"):
+            line.selected = not line.selected
+
+    def action_include(self):
+        """Send to an excluded customer after all (the accountant's decision)."""
+        for line in self.filtered(lambda x: x.state == "excluded" and x.run_id.state == "preview"):
+            line.write(
+                {
+                    "state": "draft",
+                    "selected": True,
+                    "exclusion_reason": False,
+                    "key": f"{line.company_id.id}:{line.partner_id.id}:{line.level_id.id}:{line.date}",
+                }
+            )
+
+    def _execute_batch(self, processed_before=0):
+        """Render, queue and record one batch of reminders. Runs inside a savepoint."""
+        if not self:
+            return
+        env = self.env
+        run = self.run_id
+        t0 = time.perf_counter()
+        # prefetch what the templates and letters read, for the whole batch at once
+        self.item_ids.fetch(["move_id", "date_maturity", "days_overdue", "amount_residual", "interest", "fee"])
+        self.item_ids.move_id.fetch(["name", "invoice_date"])
+        (self.partner_id | self.contact_id).fetch(["name", "email", "lang", "country_id"])
+        # 1. render subject and body per template (grouped by language inside mail.template)
+        for template, lines in self.grouped(lambda x: x.level_id._get_template(x.tone)).items():
+            if not template:
+                raise UserError(
+                    env._(
+                        "Level %(level)s has no template: set one per tone on the level.", level=lines[0].level_id.name
+                    )
+                )
+            rendered = template._generate_template(lines.ids, ["subject", "body_html"])
+            for line in lines:
+                line.write(
+                    {"subject": rendered[line.id].get("subject"), "body_html": rendered[line.id].get("body_html")}
+                )
+        t1 = time.perf_counter()
+        # 2. statement PDFs: one wkhtmltopdf call for the whole batch, split per customer
+        pdfs = self._render_letters()
+        t2 = time.perf_counter()
+        attachments = env["ir.attachment"].create(
+            [
+                {
+                    "name": env._(
+                        "%(level)s - %(partner)s.pdf", level=line.level_id.name, partner=line.partner_id.name
+                    ),
+                    "raw": pdfs[line.id],
+                    "res_model": line._name,
+                    "res_id": line.id,
+                    "mimetype": "application/pdf",
+                }
+                for line in self
+            ]
+        )
+        for line, attachment in zip(self, attachments, strict=True):
+            line.pdf_id = attachment
+        # 3. e-mails queued in mail.mail (sent by the mail queue cron)
+        mail_lines = self.filtered("channel_email")
+        mails = (
+            env["mail.mail"]
+            .sudo()
+            .create(  # sudo: accounting users queue mails they do not own
+                [
+                    {
+                        "subject": line.subject,
+                        "body_html": line.body_html,
+                        "email_from": line.company_id.email_formatted or env.user.email_formatted,
+                        "reply_to": line.company_id.email_formatted or env.user.email_formatted,
+                        "recipient_ids": [fields.Command.link(line.contact_id.id)],
+                        "attachment_ids": [fields.Command.link(line.pdf_id.id)],
+                        "model": "res.partner",
+                        "res_id": line.partner_id.id,
+                        "message_type": "email_outgoing",
+                        "auto_delete": False,
+                    }
+                    for line in mail_lines
+                ]
+            )
+        )
+        for line, mail in zip(mail_lines, mails, strict=True):
+            line.mail_id = mail
+        crash_after = env.context.get("ar_dunning_crash_after")
+        if crash_after is not None and processed_before + len(self) > crash_after:
+            raise RuntimeError("ar_dunning test hook: simulated crash in the middle of a batch")
+        self._execute_followups()
+        self.write({"state": "done"})
+        _logger.info(
+            "dunning run %s: %s reminders executed (render %.1fs, pdf %.1fs, rest %.1fs)",
+            run.id,
+            len(self),
+            t1 - t0,
+            t2 - t1,
+            time.perf_counter() - t2,
+        )
+
+    def _execute_followups(self):
+        """Activities, holds, hand-over, invoice levels and charges of an executed batch."""
+        env = self.env
+        run = self.run_id
+        # 4. phone calls for the collector
+        call_lines = self.filtered("channel_call")
+        if call_lines:
+            call_type = env.ref("mail.mail_activity_data_call")
+            model_id = env["ir.model"]._get_id("res.partner")
+            env["mail.activity"].create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": line.partner_id.id,
+                        "activity_type_id": call_type.id,
+                        "summary": env._("Dunning call: %(level)s", level=line.level_id.name),
+                        "user_id": (line.policy_id.collector_id or line.partner_id.user_id or env.user).id,
+                        "date_deadline": line.date,
+                    }
+                    for line in call_lines
+                ]
+            )
+        # 5. credit holds and agency hand-over
+        holds = self.filtered("level_id.action_credit_hold").partner_id
+        if holds:
+            holds.with_company(run.company_id).ar_dunning_credit_hold = True
+        handover_moves = (
+            self.filtered("level_id.action_handover").item_ids.filtered(lambda i: not i.exclusion_reason).move_id
+        )
+        if handover_moves:
+            handover_moves.ar_dunning_handed_over = True
+        # 6. invoices get their new level
+        # only dunning fields change: no need to re-synchronise the invoices' accounting lines
+        Move = env["account.move"].with_context(
+            skip_invoice_sync=True, check_move_validity=False, skip_is_manually_modified=True
+        )
+        items = self.item_ids.filtered(lambda i: i.level_id)
+        for level, level_items in items.grouped("level_id").items():
+            Move.browse(level_items.move_id.ids).write(
+                {"ar_dunning_level_id": level.id, "ar_dunning_last_date": run.date}
+            )
+        first = Move.browse(items.move_id.ids).filtered(lambda m: not m.ar_dunning_first_date)
+        if first:
+            first.write({"ar_dunning_first_date": run.date})
+        # 7. optional debit note for interest and fees
+        for line in self.filtered(lambda x: x.level_id.invoice_charges and (x.interest_total or x.fee_total)):
+            line._create_charge_invoice()
+
+    @staticmethod
+    def _ar_page_link_uris(page):
+        uris = []
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            uri = action and action.get_object().get("/URI")
+            if uri:
+                uris.append(str(uri))
+        return uris
+
+    def _render_letters(self):
+        """{line_id: pdf bytes} for the lines in self, in ONE wkhtmltopdf call.
+
+        Debian's wkhtmltopdf (unpatched Qt) accepts a single input document and no outlines,
+        so the letters are rendered in one HTML body, one page-break per letter, and the PDF
+        is split on the reference printed at the top of every letter (``ARDL-<id>``).
+        """
+        if not self:
+            return {}
+        Report = self.env["ir.actions.report"]
+        report_ref = "ar_dunning.action_report_dunning_letter"
+        html = Report._render_qweb_html(report_ref, self.ids)[0]
+        bodies, _ids, _header, _footer, specific_args = Report._prepare_html(html, report_model=self._name)
+        pdf = Report._run_wkhtmltopdf(bodies, report_ref=report_ref, specific_paperformat_args=specific_args)
+        if len(self) == 1:
+            return {self.id: pdf}
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        starts = {}
+        for index, page in enumerate(reader.pages):
+            # the reference is a link (kept by every wkhtmltopdf build); its text is only
+            # extractable when no web font is embedded
+            markers = [*self._ar_page_link_uris(page), page.extract_text() or ""]
+            for match in LETTER_REF_RE.finditer(" ".join(markers)):
+                starts.setdefault(int(match.group(1)), index)
+        order = sorted((page, line_id) for line_id, page in starts.items() if line_id in self.ids)
+        if len(order) != len(self):
+            _logger.warning("dunning letters: could not split the batch PDF, rendering one letter per call")
+            return {line.id: line._render_letters()[line.id] for line in self}
+        result = {}
+        for i, (first_page, line_id) in enumerate(order):
+            last_page = order[i + 1][0] if i + 1 < len(order) else len(reader.pages)
+            writer = PdfFileWriter()
+            for page_index in range(first_page, last_page):
+                writer.add_page(reader.pages[page_index])
+            buf = io.BytesIO()
+            writer.write(buf)
+            result[line_id] = buf.getvalue()
+        return result
+
+    def _create_charge_invoice(self):
+        self.ensure_one()
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company_id.id)], limit=1
+        )
+        if not journal:
+            raise UserError(self.env._("Create a sales journal to invoice dunning charges."))
+        line_vals = []
+        if self.interest_total:
+            line_vals.append(
+                {
+                    "name": self.env._("Late-payment interest"),
+                    "quantity": 1,
+                    "price_unit": self.interest_total,
+                    "tax_ids": [],
+                }
+            )
+        if self.fee_total:
+            line_vals.append(
+                {
+                    "name": self.env._("Collection costs / fixed compensation"),
+                    "quantity": 1,
+                    "price_unit": self.fee_total,
+                    "tax_ids": [],
+                }
+            )
+        move = (
+            self.env["account.move"]
+            .with_context(ar_dunning_skip_credit_hold=True)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "journal_id": journal.id,
+                    "company_id": self.company_id.id,
+                    "invoice_date": self.date,
+                    "ref": self.env._("Dunning charges %(level)s", level=self.level_id.name),
+                    "invoice_line_ids": [fields.Command.create(vals) for vals in line_vals],
+                }
+            )
+        )
+        move.with_context(ar_dunning_skip_credit_hold=True).action_post()
+        self.charge_move_id = move
+        self.item_ids.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
