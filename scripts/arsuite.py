@@ -52,6 +52,10 @@ DEMO_DB = os.environ.get("AR_DEMO_DB", "ar_demo")
 HTTP_PORT = int(os.environ.get("AR_HTTP_PORT", "8069"))
 TEST_HTTP_PORT = int(os.environ.get("AR_TEST_HTTP_PORT", "8169"))
 TEST_DB = f"ar_test{SUFFIX}_{REPO_TAG}"
+# make run's mail sink (scripts/mailsink.py): SMTP for Odoo, a page to read the mails, and the
+# buyer AP endpoint of the demo's cXML customers
+SMTP_PORT = int(os.environ.get("AR_SMTP_PORT", "1025"))
+MAIL_PORT = int(os.environ.get("AR_MAIL_PORT", "8025"))
 # Files of ours that change what is installed in a database (tests/ and readme/ do not).
 SKIP_FOR_HASH = {"tests", "readme", "__pycache__", "static/description"}
 
@@ -77,13 +81,42 @@ def run(cmd, check=True, **kw):
 # --------------------------------------------------------------------------------------
 # Odoo source and virtual environment
 # --------------------------------------------------------------------------------------
+ODOO_GIT = "https://github.com/odoo/odoo.git"
+
+
+def odoo_src_present():
+    return (ODOO_SRC / "odoo-bin").is_file() and (ODOO_SRC / "addons" / "account").is_dir()
+
+
+def fetch_odoo_src():
+    """Clone Odoo 19.0 Community shallowly into ODOO_SRC (outside this repository)."""
+    say(f"==> Fetching Odoo 19.0 Community into {ODOO_SRC} (shallow clone, about 1 GB)")
+    ODOO_SRC.parent.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(["git", "clone", "--depth", "1", "--branch", "19.0", ODOO_GIT, str(ODOO_SRC)])
+    return res.returncode == 0 and odoo_src_present()
+
+
 def check_odoo_src():
-    if not (ODOO_SRC / "odoo-bin").is_file() or not (ODOO_SRC / "addons" / "account").is_dir():
+    if not odoo_src_present():
+        command = f"git clone --depth 1 --branch 19.0 {ODOO_GIT} {ODOO_SRC}"
+        message = (
+            f"Odoo 19.0 Community source not found at {ODOO_SRC}. Get it with:\n"
+            f"    {command}\n"
+            "  (or point ODOO_SRC at a checkout of Odoo 19.0: its odoo-bin, odoo/ and addons/)."
+        )
+        # offer to fetch it where a person can answer (never in CI, which has no network)
+        can_fetch = shutil.which("git") and not os.environ.get("CI")
+        if can_fetch and os.environ.get("AR_FETCH_ODOO") == "1":
+            if fetch_odoo_src():
+                return check_odoo_src()
+        elif can_fetch and sys.stdin.isatty() and sys.stdout.isatty():
+            say(message)
+            answer = input(f"Fetch it now into {ODOO_SRC}? [y/N] ").strip().lower()
+            if answer in ("y", "yes") and fetch_odoo_src():
+                return check_odoo_src()
         die(
-            f"Odoo 19.0 Community source not found at {ODOO_SRC}.\n"
-            "  Put Odoo 19.0 Community (its odoo-bin, odoo/ and addons/) there, or point ODOO_SRC\n"
-            "  at it, e.g. `git clone --depth 1 -b 19.0 https://github.com/odoo/odoo /opt/odoo19/src`.\n"
-            "  The Odoo tests cannot run without it: nothing was skipped, this run failed."
+            message + "\n  Nothing was skipped: without Odoo's source this run failed."
+            "\n  (AR_FETCH_ODOO=1 fetches it without asking.)"
         )
     release = (ODOO_SRC / "odoo" / "release.py").read_text()
     if "version_info = (19, 0" not in release:
@@ -387,7 +420,7 @@ def modules_digest(modules=ALL_MODULES):
     return h.hexdigest()[:12]
 
 
-def odoo_install(pg, db, modules, log_path, demo=False, extra=()):
+def odoo_install(pg, db, modules, log_path, demo=False, extra=(), env=None):
     """Install modules into db; return the WARNING/ERROR lines of Odoo's log."""
     Path(log_path).unlink(missing_ok=True)
     args = [
@@ -403,7 +436,7 @@ def odoo_install(pg, db, modules, log_path, demo=False, extra=()):
     ]
     if demo:
         args.append("--with-demo")
-    res = subprocess.run(odoo_cmd(*args), capture_output=True, text=True)
+    res = subprocess.run(odoo_cmd(*args), capture_output=True, text=True, env=env)
     log = Path(log_path).read_text() if Path(log_path).exists() else ""
     bad = [line for line in log.splitlines() if re.search(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", line)]
     if res.returncode:
@@ -421,51 +454,112 @@ LOGINS = [
 ]
 
 
+def start_mail_sink():
+    """Start scripts/mailsink.py (SMTP + mail page + cXML endpoint) unless one already answers."""
+    folder = LOCAL / "mail" / DEMO_DB
+    if port_open("127.0.0.1", SMTP_PORT):
+        say(f"==> Something already answers on 127.0.0.1:{SMTP_PORT}: using it as the mail sink")
+        return None, folder
+    log = open(LOG_DIR / "mailsink.log", "a")
+    proc = subprocess.Popen(
+        [
+            str(PY),
+            str(REPO / "scripts" / "mailsink.py"),
+            "--smtp-port",
+            str(SMTP_PORT),
+            "--http-port",
+            str(MAIL_PORT),
+            "--folder",
+            str(folder),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _i in range(50):
+        if port_open("127.0.0.1", SMTP_PORT) and port_open("127.0.0.1", MAIL_PORT):
+            break
+        if proc.poll() is not None:
+            die(f"The mail sink did not start; see {LOG_DIR / 'mailsink.log'}")
+        time.sleep(0.1)
+    return proc, folder
+
+
+def point_demo_at_sink(pg):
+    """The demo database sends through this run's sink and builds links to this run's port."""
+    url = f"http://127.0.0.1:{HTTP_PORT}"
+    psql(pg, f"UPDATE ir_mail_server SET smtp_port = {SMTP_PORT} WHERE smtp_host = '127.0.0.1'", db=DEMO_DB)
+    psql(pg, f"UPDATE ir_config_parameter SET value = '{url}' WHERE key = 'web.base.url'", db=DEMO_DB)
+
+
 def cmd_run(args):
     t0 = time.time()
     pg = setup()
     digest = modules_digest()
     stamp = STAMPS / f"demo-{DEMO_DB}"
-    if not db_exists(pg, DEMO_DB) or not module_installed(pg, DEMO_DB, UMBRELLA):
-        drop_db(pg, DEMO_DB)
-        say(f"==> Creating the database {DEMO_DB} with ar_suite and demo data (about two minutes)")
-        log_path = LOG_DIR / f"install-{DEMO_DB}.log"
-        bad = odoo_install(
-            pg,
-            DEMO_DB,
-            [UMBRELLA, *TEST_EXTRA_MODULES],
-            log_path,
-            demo=True,
-            extra=["--load-language=nl_BE,fr_BE,de_DE,nl_NL"],
-        )
-        if not module_installed(pg, DEMO_DB, UMBRELLA):
-            die(f"Installing ar_suite failed; see {log_path}:\n" + "\n".join(bad[-20:]))
-        stamp.write_text(digest)
-    elif not stamp.exists() or stamp.read_text() != digest:
-        say(f"==> Module files changed: updating the ar_* modules in {DEMO_DB}")
-        res = subprocess.run(
-            odoo_cmd(
-                "-d",
-                DEMO_DB,
-                "-u",
-                ",".join(ALL_MODULES),
-                "--stop-after-init",
-                "--no-http",
-                f"--logfile={LOG_DIR / 'update-demo.log'}",
+    sink, mail_folder = start_mail_sink()
+    try:
+        if not db_exists(pg, DEMO_DB) or not module_installed(pg, DEMO_DB, UMBRELLA):
+            drop_db(pg, DEMO_DB)
+            say(f"==> Creating the database {DEMO_DB} with ar_suite and demo data (about three minutes)")
+            log_path = LOG_DIR / f"install-{DEMO_DB}.log"
+            # the demo delivers its invoices: e-mails to the sink, cXML to the sink's AP endpoint
+            env = dict(
+                os.environ,
+                AR_DEMO_SMTP_PORT=str(SMTP_PORT),
+                AR_DEMO_CXML_URL=f"http://127.0.0.1:{MAIL_PORT}/cxml/inbound",
+                AR_DEMO_BASE_URL=f"http://127.0.0.1:{HTTP_PORT}",
             )
-        )
-        if res.returncode:
-            die(f"Updating {DEMO_DB} failed; see {LOG_DIR / 'update-demo.log'}")
-        stamp.write_text(digest)
-    say("")
-    say(f"ar_suite is ready ({time.time() - t0:.0f}s): http://127.0.0.1:{HTTP_PORT}/odoo (database {DEMO_DB})")
-    for label, login, password in LOGINS:
-        say(f"  {label:42s} login {login:12s} password {password}")
-    say(f"  the buyer's portal: http://127.0.0.1:{HTTP_PORT}/my/invoices")
-    say("Stop with Ctrl-C. Odoo shell: bin/odoo shell -d " + DEMO_DB)
-    say("")
-    sys.stdout.flush()
-    os.execv(str(PY), odoo_cmd("-d", DEMO_DB, "--db-filter", f"^{DEMO_DB}$"))
+            bad = odoo_install(
+                pg,
+                DEMO_DB,
+                [UMBRELLA, *TEST_EXTRA_MODULES],
+                log_path,
+                demo=True,
+                extra=["--load-language=nl_BE,fr_BE,de_DE,nl_NL,fr_FR"],
+                env=env,
+            )
+            if not module_installed(pg, DEMO_DB, UMBRELLA):
+                die(f"Installing ar_suite failed; see {log_path}:\n" + "\n".join(bad[-20:]))
+            stamp.write_text(digest)
+        elif not stamp.exists() or stamp.read_text() != digest:
+            say(f"==> Module files changed: updating the ar_* modules in {DEMO_DB}")
+            res = subprocess.run(
+                odoo_cmd(
+                    "-d",
+                    DEMO_DB,
+                    "-u",
+                    ",".join(ALL_MODULES),
+                    "--stop-after-init",
+                    "--no-http",
+                    f"--logfile={LOG_DIR / 'update-demo.log'}",
+                )
+            )
+            if res.returncode:
+                die(f"Updating {DEMO_DB} failed; see {LOG_DIR / 'update-demo.log'}")
+            stamp.write_text(digest)
+        point_demo_at_sink(pg)
+        say("")
+        say(f"ar_suite is ready ({time.time() - t0:.0f}s): http://127.0.0.1:{HTTP_PORT}/odoo (database {DEMO_DB})")
+        for label, login, password in LOGINS:
+            say(f"  {label:42s} login {login:12s} password {password}")
+        say(f"  the buyer's portal: http://127.0.0.1:{HTTP_PORT}/my/invoices")
+        say(f"  e-mails the demo sent: http://127.0.0.1:{MAIL_PORT}/ (SMTP sink 127.0.0.1:{SMTP_PORT})")
+        say(f"    stored as .eml files in {mail_folder}")
+        say("Stop with Ctrl-C. Odoo shell: bin/odoo shell -d " + DEMO_DB)
+        say("")
+        sys.stdout.flush()
+        if os.environ.get("AR_RUN_NO_SERVE"):  # measuring the set-up time only
+            return
+        odoo = subprocess.Popen(odoo_cmd("-d", DEMO_DB, "--db-filter", f"^{DEMO_DB}$"))
+        try:
+            odoo.wait()
+        except KeyboardInterrupt:
+            odoo.terminate()
+            odoo.wait()
+    finally:
+        if sink:
+            sink.terminate()
+            sink.wait()
 
 
 # --------------------------------------------------------------------------------------
