@@ -106,3 +106,42 @@ class TestSuiteDashboard(AccountTestInvoicingCommon):
         self.assertEqual(countback_dso(0.0, [1000.0]), 0.0)
         # a period without sales counts fully
         self.assertAlmostEqual(countback_dso(500.0, [0.0, 1000.0]), 45.0)
+
+    def _dashboard_queries(self, expected=15):
+        """Open a fresh dashboard and read every figure with cold record caches, as the form does.
+
+        Returns the figures and the number of SQL queries it took (asserted <= ``expected``).
+        """
+        fields_to_read = [name for name, field in self.env["ar.suite.dashboard"]._fields.items() if field.compute]
+        dashboard = self.env["ar.suite.dashboard"].create({"company_id": self.env.company.id})
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        with self.assertQueryCount(expected):
+            values = dashboard.read(fields_to_read)[0]
+        return values, self.cr.sql_log_count - before
+
+    def test_dashboard_fixed_query_count(self):
+        """The dashboard costs the same 15 queries on a 4-invoice and on a 64-invoice book."""
+        self._dashboard_queries(expected=30)  # first opening: fills the registry caches (rules, ...)
+        small, small_count = self._dashboard_queries()
+        customers = self.env["res.partner"].create(
+            [{"name": f"Dashboard Customer {i}", "is_company": True} for i in range(20)]
+        )
+        moves = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customers[i % 20].id,
+                    "invoice_date": self.today - timedelta(days=3 * i),
+                    "invoice_date_due": self.today - timedelta(days=3 * i - 30),
+                    "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 100.0})],
+                }
+                for i in range(60)
+            ]
+        )
+        moves.action_post()
+        self._register_payment(moves[:10])
+        large, large_count = self._dashboard_queries()
+        self.assertEqual(large_count, small_count, "the dashboard's query count must not grow with the book")
+        self.assertEqual(large["open_customer_count"], small["open_customer_count"] + 20)
+        self.assertGreater(large["amount_open"], small["amount_open"])
