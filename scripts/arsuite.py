@@ -754,7 +754,7 @@ def run_odoo_tests(pg, template, tags):
 
 def run_pytest():
     res = subprocess.run(
-        [str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "repo_tests")],
+        [str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:odoo", str(REPO / "repo_tests")],
         capture_output=True,
         text=True,
         cwd=REPO,
