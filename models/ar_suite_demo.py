@@ -537,6 +537,8 @@ class ArSuiteDemo(models.AbstractModel):
                 "rejected": ("RE", "Purchase order number PO-2291 is missing; please reissue."),
                 "paid": ("PD", "Paid by bank transfer."),
             }[state]
+            if code == "PD":
+                move._ar_peppol_apply_event({"response_code": "AP"})  # paid only follows accepted
             move._ar_peppol_apply_event({"response_code": code, "reason": reason})
 
     # Dunning: the ladder history of the open invoices and today's run waiting for review

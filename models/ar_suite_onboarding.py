@@ -152,8 +152,8 @@ class ArSuiteOnboarding(models.AbstractModel):
                 self._ar_finding(
                     "peppol_rules",
                     self.env._(
-                        "Point the suite at the official Peppol validation rules (folder or ZIP): "
-                        "without them no invoice is sent on Peppol."
+                        "Download the official Peppol validation rules (Peppol settings, 'Download the "
+                        "official rules'): without them no invoice is sent on Peppol."
                     ),
                     "ar_suite.ar_suite_settings_action",
                     "danger",

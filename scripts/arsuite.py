@@ -361,6 +361,36 @@ def setup(quiet=False):
     return pg
 
 
+def peppol_rules_store():
+    """ar_peppol_edi/tools/rules_store.py (pure Python), loaded without Odoo."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ar_peppol_rules_store", REPO / "ar_peppol_edi/tools/rules_store.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def ensure_peppol_rules(quiet=False):
+    """The official Peppol rules the product validates with: the offline mirror named by
+    AR_PEPPOL_RULES, else the pinned release downloaded (SHA-256 checked) into the data dir."""
+    store = peppol_rules_store()
+    folder = store.env_folder()
+    if folder:
+        if not os.path.isdir(os.path.join(folder, "rules")):
+            die(f"{store.ENV_VAR}={folder} has no rules/ folder. {store.how_to_provide()}")
+        if not quiet:
+            say(f"==> Peppol rules: offline mirror {folder} ({store.ENV_VAR})")
+        return
+    if store.installed(str(DATA_DIR)):
+        return
+    say(f"==> Peppol rules: downloading and verifying {store.RELEASE}")
+    try:
+        store.install(str(DATA_DIR), timeout=20)
+    except store.RulesDownloadError as exc:
+        say(f"    NOT installed: {exc}\n    {store.how_to_provide()}")
+
+
 def odoo_cmd(*args, subcommand=None):
     sub = [subcommand] if subcommand else []
     return [str(PY), str(ODOO_SRC / "odoo-bin"), *sub, "-c", str(CONF), *map(str, args)]
@@ -494,6 +524,7 @@ def point_demo_at_sink(pg):
 def cmd_run(args):
     t0 = time.time()
     pg = setup()
+    ensure_peppol_rules()
     digest = modules_digest()
     stamp = STAMPS / f"demo-{DEMO_DB}"
     sink, mail_folder = start_mail_sink()
@@ -776,6 +807,7 @@ def cmd_test(args):
     tags = os.environ.get("TAGS") or ",".join(f"/{m}" for m in modules)
     SUMMARY.update(passed=0, failed=0)
     pg = setup()
+    ensure_peppol_rules()
     passed = failed = 0
     failures = []
 
@@ -838,6 +870,7 @@ def cmd_test(args):
 # --------------------------------------------------------------------------------------
 def cmd_bench(args):
     pg = setup()
+    ensure_peppol_rules()
     env = dict(
         os.environ,
         AR_ODOO_CONF=str(CONF),

@@ -1,11 +1,8 @@
-import base64
-import hashlib
-import hmac
 import json
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.ar_peppol_edi.tests.common import FakeAccessPoint, PeppolCommon
+from odoo.addons.ar_peppol_edi.tests.common import FakeAccessPoint, PeppolCommon, billit_webhook
 from odoo.addons.ar_peppol_edi.tests.test_lookup import FakeSmp
 from odoo.addons.ar_peppol_edi.tools.peppol_ids import BIS3_CREDIT_NOTE_DOCTYPE, BIS3_INVOICE_DOCTYPE
 
@@ -13,8 +10,9 @@ from odoo.addons.ar_peppol_edi.tools.peppol_ids import BIS3_CREDIT_NOTE_DOCTYPE,
 @tagged("post_install", "-at_install")
 class TestSuitePeppolJourney(PeppolCommon, HttpCase):
     """A Peppol customer, end to end: the invoice is validated with the official rules,
-    transmitted through a local (Storecove-type) access point, rejected by the buyer with an
-    Invoice Response (an activity for the accountant), and the corrected credit note accepted."""
+    transmitted through a local access point answering as Billit's API documentation shows,
+    rejected by the buyer with an Invoice Response (an activity for the accountant), and the
+    corrected credit note accepted."""
 
     @classmethod
     def setUpClass(cls):
@@ -26,37 +24,35 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         cls.env["ir.config_parameter"].set_param("ar_peppol_edi.smp_url", cls.smp.url)
         cls.connector = cls.env["ar.peppol.connector"].create(
             {
-                "name": "Storecove (local)",
-                "provider": "storecove",
+                "name": "Billit (local)",
+                "provider": "billit",
                 "base_url": cls.ap.url,
                 "api_key": "good-key",
-                "account_ref": "123",
+                "account_ref": "42",
                 "timeout": 2.0,
-                "webhook_secret": "hook-secret",
+                "webhook_secret": "b-secret",
                 "company_id": cls.company.id,
             }
         )
         cls.company.ar_peppol_connector_id = cls.connector
         cls.partner_be.with_company(cls.company).invoice_sending_method = "ar_peppol"
+        cls.partner_be._ar_peppol_lookup(force=True)  # before sending, as the lookup cron does
 
     def _send(self, moves):
         # the customer's preference decides the channel: no sending method is forced here
         self.env["account.move.send"]._generate_and_send_invoices(moves, allow_raising=False)
 
-    def _webhook(self, payload):
-        body = json.dumps(payload).encode()
-        signature = hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+    def _webhook(self, move, flow_state, info=None):
+        body, headers = billit_webhook(int(move.ar_peppol_message_id), flow_state, info)
         path = f"/ar_peppol_edi/webhook/{self.connector.id}/{self.connector.webhook_token}"
-        return self.url_open(
-            path, data=body, headers={"Content-Type": "application/json", "X-Storecove-Signature": signature}
-        )
+        return self.url_open(path, data=body, headers=dict(headers, **{"Content-Type": "application/json"}))
 
     def _transmit_and_deliver(self, move):
         sent_before = len(self.ap.transmissions)
         self.env["account.move"]._cron_ar_peppol_transmit()
         self.assertEqual(move.ar_peppol_state, "sent", move.ar_peppol_answer)
         self.assertEqual(len(self.ap.transmissions), sent_before + 1, "transmitted exactly once")
-        self.ap.status[move.ar_peppol_message_id] = "delivered"
+        self.ap.status[int(move.ar_peppol_message_id)] = "delivered"
         self.env["account.move"]._cron_ar_peppol_fetch_status()
         self.assertEqual(move.ar_peppol_state, "delivered")
         # the cron runs again: the access point must not see the invoice a second time
@@ -74,22 +70,10 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         self._transmit_and_deliver(invoice)
         key, body = self.ap.transmissions[-1]
         self.assertEqual(key, invoice.ar_peppol_idempotency_key)
-        self.assertIn("0477472701", body.decode())
+        self.assertIn("0477472701", json.loads(body)["XML"])
 
-        # the buyer rejects the invoice (Invoice Response RE) through the access point's webhook
-        response = self._webhook(
-            {
-                "guid": invoice.ar_peppol_message_id,
-                "event_type": "invoice_response",
-                "body": json.dumps(
-                    {
-                        "guid": invoice.ar_peppol_message_id,
-                        "response_code": "RE",
-                        "response_reason": "Wrong VAT rate on line 2",
-                    }
-                ),
-            }
-        )
+        # the buyer rejects the invoice (Invoice Response RE): Billit's Message webhook
+        response = self._webhook(invoice, "Refused", "Wrong VAT rate on line 2")
         self.assertEqual(response.status_code, 200, response.text)
         invoice.invalidate_recordset()
         self.assertEqual(invoice.ar_peppol_state, "rejected")
@@ -99,11 +83,11 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         self.assertIn("Wrong VAT rate", str(activity.note))
 
         # a forged webhook changes nothing
-        body = json.dumps({"guid": invoice.ar_peppol_message_id, "body": {"response_code": "AP"}}).encode()
+        body, _headers = billit_webhook(int(invoice.ar_peppol_message_id), "Accepted")
         forged = self.url_open(
             f"/ar_peppol_edi/webhook/{self.connector.id}/{self.connector.webhook_token}",
             data=body,
-            headers={"X-Storecove-Signature": "0" * 64},
+            headers={"Billit-Signature": "t=1,s=" + "0" * 64},
         )
         self.assertEqual(forged.status_code, 401)
 
@@ -121,16 +105,10 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
             credit_note.ar_peppol_state, "queued", credit_note.ar_peppol_finding_ids.mapped("official_text")
         )
         self._transmit_and_deliver(credit_note)
-        sent_xml = base64.b64decode(json.loads(self.ap.transmissions[-1][1])["document"]["rawDocumentData"]["document"])
-        self.assertIn(b"<CreditNote", sent_xml)
-        self.assertIn(invoice.name.encode(), sent_xml, "the credit note refers to the rejected invoice")
-        response = self._webhook(
-            {
-                "guid": credit_note.ar_peppol_message_id,
-                "event_type": "invoice_response",
-                "body": {"guid": credit_note.ar_peppol_message_id, "response_code": "AP"},
-            }
-        )
+        sent_xml = json.loads(self.ap.transmissions[-1][1])["XML"]
+        self.assertIn("<CreditNote", sent_xml)
+        self.assertIn(invoice.name, sent_xml, "the credit note refers to the rejected invoice")
+        response = self._webhook(credit_note, "Accepted")
         self.assertEqual(response.status_code, 200, response.text)
         credit_note.invalidate_recordset()
         self.assertEqual(credit_note.ar_peppol_state, "accepted")

@@ -8,6 +8,8 @@ from ..models.ar_peppol_connector import PeppolConnectorError
 
 _logger = logging.getLogger(__name__)
 
+MAX_BODY = 1024 * 1024  # status webhooks are a few kB
+
 
 class PeppolWebhook(http.Controller):
     @http.route(
@@ -21,27 +23,43 @@ class PeppolWebhook(http.Controller):
     def ar_peppol_webhook(self, connector_id, token, **_kwargs):
         # sudo: the caller is the access point, not a user; the URL token identifies it
         connector = request.env["ar.peppol.connector"].sudo().browse(connector_id).exists()
-        if not connector or not hmac.compare_digest(connector.webhook_token or "", token):
+        if not connector or not hmac.compare_digest((connector.webhook_token or "").encode(), token.encode()):
             return request.make_json_response({"error": "unknown webhook"}, status=404)
+        if (request.httprequest.content_length or 0) > MAX_BODY:
+            return request.make_json_response({"error": "too large"}, status=413)
         body = request.httprequest.get_data()
         try:
             events = connector._parse_webhook(request.httprequest.headers, body)
         except PeppolConnectorError as exc:
             status = 401 if exc.kind == "auth" else 400
             return request.make_json_response({"error": exc.message}, status=status)
+        Event = request.env["ar.peppol.webhook.event"].sudo()  # sudo: same reason (replay register)
+        fresh = []
+        for event in events:
+            if event.get("event_id") and not Event._claim(connector, event["event_id"]):
+                _logger.info("Peppol webhook from connector %s: replayed event refused", connector.id)
+                continue
+            fresh.append(event)
         moves = (
             request.env["account.move"]
-            .sudo()  # sudo: same reason, scoped below to the connector's company
+            .sudo()  # sudo: same reason, scoped to the invoices sent through this connector
             .with_company(connector.company_id)
-            ._ar_peppol_find_by_message({e["message_id"] for e in events if e.get("message_id")})
-            .filtered(lambda m: m.company_id == connector.company_id)
+            ._ar_peppol_find_by_message(
+                connector,
+                {e["message_id"] for e in fresh if e.get("message_id")},
+                {e["idempotency_key"] for e in fresh if e.get("idempotency_key")},
+            )
         )
-        by_message = {m.ar_peppol_message_id: m for m in moves}
         applied = 0
-        for event in events:
-            move = by_message.get(event.get("message_id"))
+        for event in fresh:
+            move = moves.filtered(
+                lambda m, e=event: (
+                    (e.get("message_id") and m.ar_peppol_message_id == e["message_id"])
+                    or (e.get("idempotency_key") and m.ar_peppol_idempotency_key == e["idempotency_key"])
+                )
+            )[:1]
             if move:
                 move._ar_peppol_apply_event(event)
                 applied += 1
         _logger.info("Peppol webhook from connector %s: %s event(s) applied", connector.id, applied)
-        return request.make_json_response({"applied": applied})
+        return request.make_json_response({"applied": applied, "replayed": len(events) - len(fresh)})

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.tools import html2plaintext
 
+from ..tools.peppol_ids import suggest_endpoint
+
 
 class AccountEdiXmlUbl_Bis3(models.AbstractModel):
     _inherit = "account.edi.xml.ubl_bis3"
@@ -47,6 +49,33 @@ class AccountEdiXmlUbl_Bis3(models.AbstractModel):
         return result
 
     # -------------------------------------------------------------------------
+    # EXPORT: parties
+    # -------------------------------------------------------------------------
+
+    def _get_party_node(self, vals):
+        # EXTENDS 'account_edi_ubl_cii'
+        party_node = super()._get_party_node(vals)
+        commercial = vals["partner"].commercial_partner_id
+        # PEPPOL-EN16931-R010/R020: the electronic address is mandatory. Odoo writes none when
+        # the partner has no Peppol address; use the one its VAT or registry number gives, if
+        # any (the export constraints refuse the document otherwise).
+        if not (party_node.get("cbc:EndpointID") or {}).get("_text"):
+            eas, endpoint = suggest_endpoint(commercial.country_code, commercial.vat, commercial.company_registry)
+            if eas:
+                party_node["cbc:EndpointID"] = {"_text": endpoint, "schemeID": eas}
+        # PEPPOL-EN16931-R008 (no empty element): Odoo writes an empty legal CompanyID for a Dutch
+        # partner known only by its VAT number (no KvK/OIN). BT-30/BT-47 are optional: leave them
+        # out rather than empty (a Dutch supplier without one is refused by the constraints).
+        legal = party_node.get("cac:PartyLegalEntity") or {}
+        company_id = legal.get("cbc:CompanyID")
+        if isinstance(company_id, dict) and not str(company_id.get("_text") or "").strip():
+            legal["cbc:CompanyID"] = None
+        for scheme in party_node.get("cac:PartyTaxScheme") or []:
+            if isinstance(scheme, dict) and not str((scheme.get("cbc:CompanyID") or {}).get("_text") or "").strip():
+                scheme["cbc:CompanyID"] = None
+        return party_node
+
+    # -------------------------------------------------------------------------
     # EXPORT: constraints, checked before any rule runs (clear errors first)
     # -------------------------------------------------------------------------
 
@@ -67,4 +96,26 @@ class AccountEdiXmlUbl_Bis3(models.AbstractModel):
                     partner=partner.display_name,
                     missing=", ".join(missing),
                 )
+        # PEPPOL-EN16931-R010: a buyer without any electronic address cannot be invoiced on Peppol
+        customer = vals["customer"].commercial_partner_id
+        if (
+            not customer.peppol_endpoint
+            and not suggest_endpoint(customer.country_code, customer.vat, customer.company_registry)[0]
+        ):
+            constraints["ar_peppol_customer_endpoint"] = self.env._(
+                "%(partner)s has no Peppol address and none follows from its VAT or registry number: "
+                "set its Peppol EAS and endpoint on the contact (Accounting tab).",
+                partner=customer.display_name,
+            )
+        # NL-R-003: a Dutch supplier states its KvK or OIN number as legal registration
+        supplier = vals["supplier"].commercial_partner_id
+        if (
+            supplier.country_code == "NL"
+            and not supplier.company_registry
+            and supplier.peppol_eas not in ("0106", "0190")
+        ):
+            constraints["ar_peppol_supplier_kvk"] = self.env._(
+                "%(company)s is Dutch: Peppol requires its KvK (or OIN) number. Set the Company ID of the company.",
+                company=supplier.display_name,
+            )
         return constraints

@@ -32,12 +32,13 @@ RESPONSE_STATES = {
     "AB": "delivered",
     "IP": "delivered",
     "UQ": "delivered",
-    "CA": "accepted",
+    "CA": "delivered",  # conditionally accepted: not final, the accountant acts
     "AP": "accepted",
     "RE": "rejected",
     "PD": "paid",
 }
 STATE_RANK = {"sent": 1, "delivered": 2, "accepted": 3, "rejected": 3, "paid": 4}
+FINAL_STATES = ("accepted", "rejected", "paid")
 
 
 class AccountMove(models.Model):
@@ -49,6 +50,7 @@ class AccountMove(models.Model):
     ar_peppol_finding_ids = fields.One2many("ar.peppol.finding", "move_id", string="Peppol findings", copy=False)
     ar_peppol_fatal_count = fields.Integer(string="Blocking findings", copy=False)
     ar_peppol_validated_at = fields.Datetime(string="Validated on", copy=False)
+    ar_peppol_rules_version = fields.Char(string="Validated with", copy=False, readonly=True)
     ar_peppol_connector_id = fields.Many2one(
         "ar.peppol.connector", string="Access point", copy=False, check_company=True
     )
@@ -88,14 +90,23 @@ class AccountMove(models.Model):
         except RulesUnavailable as exc:
             _logger.warning("Peppol rules not available: %s", exc)
             Finding.create(Finding._not_validated_vals(self, str(exc)))
-            self.write({"ar_peppol_state": "to_validate", "ar_peppol_fatal_count": 1, "ar_peppol_validated_at": False})
+            self.write(
+                {
+                    "ar_peppol_state": "to_validate",
+                    "ar_peppol_fatal_count": 1,
+                    "ar_peppol_validated_at": False,
+                    "ar_peppol_rules_version": False,
+                }
+            )
             return None
-        Finding.create([Finding._finding_vals(self, finding) for finding in result["findings"]])
+        version = result.get("version") or False
+        Finding.create([Finding._finding_vals(self, finding, version) for finding in result["findings"]])
         self.write(
             {
                 "ar_peppol_state": "invalid" if result["fatal"] else "ready",
                 "ar_peppol_fatal_count": result["fatal"],
                 "ar_peppol_validated_at": fields.Datetime.now(),
+                "ar_peppol_rules_version": version,
             }
         )
         return result["fatal"]
@@ -200,6 +211,8 @@ class AccountMove(models.Model):
                 else self.env._("The Peppol document of this invoice is missing: send it again.")
             )
             return
+        if not self._ar_peppol_recheck(connector, attachment.raw):
+            return
         try:
             result = connector._submit(self, attachment.raw, attachment.name, self.ar_peppol_idempotency_key)
         except PeppolConnectorError as exc:
@@ -209,20 +222,54 @@ class AccountMove(models.Model):
             {
                 "ar_peppol_state": "sent",
                 "ar_peppol_connector_id": connector.id,
-                "ar_peppol_message_id": result["message_id"],
-                "ar_peppol_sent_at": fields.Datetime.now(),
+                "ar_peppol_message_id": result["message_id"] or self.ar_peppol_message_id,
+                "ar_peppol_sent_at": self.ar_peppol_sent_at or fields.Datetime.now(),
                 "ar_peppol_answer": result.get("answer"),
                 "ar_peppol_attempts": self.ar_peppol_attempts + 1,
                 "ar_peppol_next_try": False,
             }
         )
-        self._message_log(
-            body=self.env._(
+        if result.get("replayed"):
+            body = self.env._(
+                "%(connector)s had already accepted this invoice on an earlier attempt (same idempotency "
+                "key): it was not sent again. Its message id follows with the access point's next status.",
+                connector=connector.name,
+            )
+        else:
+            body = self.env._(
                 "Sent on Peppol through %(connector)s (message %(message)s).",
                 connector=connector.name,
                 message=result["message_id"],
             )
-        )
+        if connector.provider == "sandbox":
+            body = self.env._("SANDBOX (nothing was sent): %(body)s", body=body)
+        self._message_log(body=body)
+
+    def _ar_peppol_recheck(self, connector, xml):
+        """Validate the exact file once more just before it leaves (the rules or the data may have
+        changed since it was queued). Returns True when it may be sent."""
+        fatal = self._ar_peppol_validate_xml(xml)
+        if fatal is None:
+            # the rules are missing right now: keep the invoice queued and try again later
+            self.write(
+                {
+                    "ar_peppol_state": "queued",
+                    "ar_peppol_next_try": fields.Datetime.now() + timedelta(hours=1),
+                    "ar_peppol_answer": self.env._("Not sent: the official Peppol rules are not available."),
+                }
+            )
+            return False
+        if fatal:
+            self._ar_peppol_fail(
+                self.env._(
+                    "Not sent: the Peppol document no longer passes the official rules (%(rules)s).",
+                    rules=", ".join(self.ar_peppol_finding_ids.filtered(lambda f: f.flag == "fatal").mapped("rule")),
+                )
+            )
+            self.ar_peppol_state = "invalid"
+            return False
+        self.ar_peppol_state = "queued"
+        return True
 
     def _ar_peppol_handle_error(self, exc):
         attempts = self.ar_peppol_attempts + 1
@@ -281,18 +328,36 @@ class AccountMove(models.Model):
         return len(moves)
 
     def _ar_peppol_apply_event(self, event):
-        """Apply one status event ``{"state"?, "response_code"?, "reason"?, "answer"?}``."""
+        """Apply one status event ``{"state"?, "response_code"?, "reason"?, "answer"?,
+        "message_id"?, "invoice_response"? (the XML of a Peppol Invoice Response)}``.
+
+        The state machine only moves forward: a late or replayed "failed" never turns a delivered,
+        accepted, rejected or paid invoice into an error, and a final buyer answer is never
+        overwritten by another one."""
         self.ensure_one()
-        now = fields.Datetime.now()
+        if event.get("invoice_response"):
+            parsed = parse_invoice_response(event["invoice_response"])
+            if not parsed or parsed["kind"] != "invoice_response" or parsed["invoice"] != self.name:
+                _logger.info("Peppol document for %s is not an Invoice Response for it: ignored", self.name)
+            else:
+                event = dict(event, response_code=parsed["code"], reason=parsed["reason"])
         vals = {}
-        if event.get("answer"):
-            vals["ar_peppol_answer"] = event["answer"]
+        if event.get("message_id") and not self.ar_peppol_message_id:
+            vals["ar_peppol_message_id"] = event["message_id"]  # recovered after an idempotent replay
         state = event.get("state")
         if state == "failed":
-            self._ar_peppol_fail(self.env._("The access point could not deliver the invoice."), event.get("answer"))
+            if self.ar_peppol_state in ("queued", "sent"):
+                self.write(vals)
+                self._ar_peppol_fail(self.env._("The access point could not deliver the invoice."), event.get("answer"))
+            else:
+                _logger.info("Late 'failed' status for %s (%s): ignored", self.name, self.ar_peppol_state)
+                if vals:
+                    self.write(vals)
             return
-        if state == "delivered" and STATE_RANK.get(self.ar_peppol_state, 0) < STATE_RANK["delivered"]:
-            vals.update(ar_peppol_state="delivered", ar_peppol_delivered_at=now)
+        if event.get("answer"):
+            vals["ar_peppol_answer"] = event["answer"]
+        if state == "delivered" and self.ar_peppol_state in ("queued", "sent", "error"):
+            vals.update(ar_peppol_state="delivered", ar_peppol_delivered_at=fields.Datetime.now())
         code = (event.get("response_code") or "").upper()
         if code:
             self._ar_peppol_apply_response(code, event.get("reason"), vals)
@@ -300,17 +365,38 @@ class AccountMove(models.Model):
             self.write(vals)
 
     def _ar_peppol_apply_response(self, code, reason, vals):
+        """Peppol Invoice Response 3 (UNCL 4343 subset): AB, IP, UQ keep the invoice delivered;
+        CA (conditionally accepted) is not final and asks the accountant to act; RE and AP are
+        final and exclusive; PD (paid) only follows AP."""
         labels = self.env["ar.peppol.finding"]._response_labels()
         if code not in RESPONSE_STATES:
             _logger.warning("Unknown Peppol invoice response code %s on %s", code, self.name)
             return
+        current = vals.get("ar_peppol_state", self.ar_peppol_state)
+        reason = reason or False
+        if code == self.ar_peppol_response_code and reason == (self.ar_peppol_response_reason or False):
+            return  # the same answer again (replayed webhook, poll): nothing new
+        if current in FINAL_STATES and not (code == "PD" and current == "accepted"):
+            self._message_log(
+                body=self.env._(
+                    "Peppol buyer response %(code)s ignored: the invoice already has the final answer %(final)s.",
+                    code=code,
+                    final=self.ar_peppol_response_code or current,
+                )
+            )
+            return
+        if code == "PD" and current != "accepted":
+            self._message_log(
+                body=self.env._("Peppol buyer response PD (paid) ignored: the buyer has not accepted the invoice.")
+            )
+            return
         new_state = RESPONSE_STATES[code]
         vals.update(
             ar_peppol_response_code=code,
-            ar_peppol_response_reason=reason or False,
+            ar_peppol_response_reason=reason,
             ar_peppol_response_at=fields.Datetime.now(),
         )
-        if STATE_RANK.get(new_state, 0) >= STATE_RANK.get(vals.get("ar_peppol_state", self.ar_peppol_state), 0):
+        if STATE_RANK.get(new_state, 0) >= STATE_RANK.get(current, 0):
             vals["ar_peppol_state"] = new_state
             if not self.ar_peppol_delivered_at:
                 vals["ar_peppol_delivered_at"] = fields.Datetime.now()
@@ -318,24 +404,31 @@ class AccountMove(models.Model):
         if reason:
             body = self.env._("%(body)s Reason: %(reason)s", body=body, reason=reason)
         self._message_log(body=body)
-        if code == "RE":
+        summaries = {
+            "RE": self.env._("The buyer rejected the invoice on Peppol"),
+            "UQ": self.env._("The buyer has a question about the invoice"),
+            "CA": self.env._("The buyer accepts the invoice on conditions"),
+        }
+        if code in summaries:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=self.env._("The buyer rejected the invoice on Peppol"),
+                summary=summaries[code],
                 note=reason or self.env._("No reason given."),
-                user_id=self.invoice_user_id.id or self.env.uid,
-            )
-        elif code == "UQ":
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("The buyer has a question about the invoice"),
-                note=reason or "",
                 user_id=self.invoice_user_id.id or self.env.uid,
             )
 
     @api.model
-    def _ar_peppol_find_by_message(self, message_ids):
-        return self.search([("ar_peppol_message_id", "in", list(message_ids))])
+    def _ar_peppol_find_by_message(self, connector, message_ids=(), idempotency_keys=()):
+        """The invoices sent through ``connector`` with these message ids or idempotency keys."""
+        return self.search(
+            [
+                ("ar_peppol_connector_id", "=", connector.id),
+                ("company_id", "=", connector.company_id.id),
+                "|",
+                ("ar_peppol_message_id", "in", list(message_ids)),
+                ("ar_peppol_idempotency_key", "in", list(idempotency_keys)),
+            ]
+        )
 
     @api.model
     def _ar_peppol_import_invoice_response(self, xml, company=None):
@@ -344,6 +437,13 @@ class AccountMove(models.Model):
         parsed = parse_invoice_response(xml)
         if not parsed:
             raise UserError(self.env._("This document is not a Peppol Invoice Response."))
+        if parsed["kind"] != "invoice_response":
+            # a Message Level Response says whether the document could be processed, not what
+            # the buyer thinks of the invoice: no business status comes from it
+            _logger.info(
+                "Peppol Message Level Response %s for %s: not a buyer response", parsed["code"], parsed["invoice"]
+            )
+            return self.browse()
         company = company or self.env.company
         move = self.search(
             [
@@ -355,5 +455,5 @@ class AccountMove(models.Model):
             limit=1,
         )
         if move:
-            move._ar_peppol_apply_event({"response_code": parsed["code"], "reason": parsed["reason"]})
+            move._ar_peppol_apply_event({"invoice_response": xml})
         return move

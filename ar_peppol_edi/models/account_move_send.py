@@ -17,7 +17,9 @@ class AccountMoveSend(models.AbstractModel):
     def _is_applicable_to_move(self, method, move, **move_data):
         # EXTENDS 'account'
         # Contract with ar_customer_centric: False when the participant lookup says the buyer
-        # cannot receive the document on Peppol; the customer's fallback channel then applies.
+        # cannot receive the document (invoice or credit note) on Peppol; the customer's fallback
+        # channel then applies. Only the cached lookup is read: the lookup itself runs before
+        # sending (partner button, lookup cron), never inside the send request.
         if method == "ar_peppol":
             partner = move.commercial_partner_id
             return bool(
@@ -26,7 +28,7 @@ class AccountMoveSend(models.AbstractModel):
                 and partner.peppol_eas
                 and partner.peppol_endpoint
                 and move.ar_peppol_state not in SENT_STATES
-                and partner._ar_peppol_lookup()[partner] == "reachable"
+                and partner._ar_peppol_can_receive(move)
             )
         return super()._is_applicable_to_move(method, move, **move_data)
 

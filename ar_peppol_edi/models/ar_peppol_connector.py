@@ -9,7 +9,10 @@ import uuid
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..tools.invoice_response import build_invoice_response
+from ..tools.peppol_ids import BIS3_CREDIT_NOTE_DOCTYPE, BIS3_INVOICE_DOCTYPE, BIS3_PROCESS
 
 _logger = logging.getLogger(__name__)
 
@@ -25,12 +28,13 @@ class PeppolConnectorError(Exception):
 
     RETRYABLE = ("rate_limited", "server", "timeout", "malformed")
 
-    def __init__(self, kind, message, retry_after=None, answer=None):
+    def __init__(self, kind, message, retry_after=None, answer=None, status=None):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.retry_after = retry_after
         self.answer = answer
+        self.status = status
 
     @property
     def retryable(self):
@@ -51,7 +55,7 @@ class ArPeppolConnector(models.Model):
         selection=[
             ("storecove", "Storecove"),
             ("billit", "Billit"),
-            ("sandbox", "Sandbox (demo only, sends nothing)"),
+            ("sandbox", "SANDBOX - demo only, sends nothing"),
         ],
         required=True,
         default="storecove",
@@ -83,6 +87,47 @@ class ArPeppolConnector(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")  # sudo: read base URL
         for connector in self:
             connector.webhook_url = f"{base}/ar_peppol_edi/webhook/{connector.id}/{connector.webhook_token}"
+
+    # providers whose webhooks are signed with a secret: no connector without it
+    SIGNED_WEBHOOKS = ("billit",)
+
+    @api.constrains("provider")
+    def _check_webhook_secret(self):
+        for connector in self:
+            # sudo: the secret is readable by administrators only; here only its presence counts
+            if connector.provider in self.SIGNED_WEBHOOKS and not connector.sudo().webhook_secret:
+                raise ValidationError(
+                    self.env._(
+                        "%(provider)s signs its webhooks: set the webhook secret the provider gave you "
+                        "when you registered the webhook URL.",
+                        provider=dict(self._fields["provider"].selection)[connector.provider],
+                    )
+                )
+
+    def _check_admin_fields(self, vals):
+        # The API key is sent to base_url on every call ("Test the connection" included): only an
+        # administrator may point a connector (back) at another host or provider.
+        if {"provider", "base_url"} & set(vals) and not self.env.is_system():
+            raise AccessError(self.env._("Only an administrator can change the provider or the API address."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("base_url"):
+                self._check_admin_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        changed = {
+            key: value
+            for key, value in vals.items()
+            if key in ("provider", "base_url") and any(c[key] != value for c in self)
+        }
+        self._check_admin_fields(changed)
+        result = super().write(vals)
+        if "webhook_secret" in vals:
+            self._check_webhook_secret()
+        return result
 
     def _api(self):
         self.ensure_one()
@@ -146,8 +191,9 @@ class ArPeppolConnectorApi(models.AbstractModel):
     def _headers(self, connector, idempotency_key=None):
         return {"Accept": "application/json", "Content-Type": "application/json"}
 
-    def _request(self, connector, method, path, payload=None, idempotency_key=None):
-        """Call the API; returns the decoded JSON body (dict/list) or raises PeppolConnectorError."""
+    def _request(self, connector, method, path, payload=None, idempotency_key=None, *, not_found=False):
+        """Call the API; returns the decoded JSON body (dict/list) or raises PeppolConnectorError.
+        With ``not_found=True`` a 404 answers None (the resource does not exist yet)."""
         if not connector.base_url:
             raise PeppolConnectorError("auth", self.env._("The access point has no API base URL."))
         url = connector.base_url.rstrip("/") + path
@@ -167,6 +213,8 @@ class ArPeppolConnectorApi(models.AbstractModel):
             ) from exc
         text = response.text[:2000]
         status = response.status_code
+        if status == 404 and not_found:
+            return None
         if status in (401, 403):
             raise PeppolConnectorError(
                 "auth",
@@ -196,6 +244,7 @@ class ArPeppolConnectorApi(models.AbstractModel):
                 "refused",
                 self.env._("The access point refused the document: %(details)s", details=self._error_details(text)),
                 answer=text,
+                status=status,
             )
         if not response.content:
             return {}
@@ -211,8 +260,7 @@ class ArPeppolConnectorApi(models.AbstractModel):
             data = json.loads(text)
         except ValueError:
             return text[:500]
-        if isinstance(data, dict):
-            data = data.get("errors") or data.get("Errors") or data.get("message") or data.get("Message") or data
+        data = self._error_list(data)
         if isinstance(data, list):
             parts = []
             for item in data:
@@ -229,6 +277,12 @@ class ArPeppolConnectorApi(models.AbstractModel):
             return "; ".join(parts)[:500]
         return str(data)[:500]
 
+    @api.model
+    def _error_list(self, data):
+        if isinstance(data, dict):
+            return data.get("errors") or data.get("Errors") or data.get("message") or data.get("Message") or data
+        return data
+
     def _malformed(self, answer):
         return PeppolConnectorError(
             "malformed", self.env._("The access point's answer lacks the expected fields."), answer=str(answer)[:2000]
@@ -240,72 +294,154 @@ class ArPeppolConnectorApi(models.AbstractModel):
         return partner.peppol_eas, partner.peppol_endpoint
 
 
+# Storecove's receiver schemes are the "schemeid" names of the Peppol code list "Participant
+# identifier schemes" (Storecove API v2, Routing.eIdentifiers: {"scheme": "BE:EN", "id": ...}).
+STORECOVE_SCHEMES = {
+    "0002": "FR:SIRENE",
+    "0007": "SE:ORGNR",
+    "0009": "FR:SIRET",
+    "0060": "DUNS",
+    "0088": "GLN",
+    "0106": "NL:KVK",
+    "0151": "AU:ABN",
+    "0184": "DK:DIGST",
+    "0190": "NL:OINO",
+    "0192": "NO:ORG",
+    "0204": "DE:LWID",
+    "0208": "BE:EN",
+    "9925": "BE:VAT",
+    "9930": "DE:VAT",
+    "9938": "LU:VAT",
+    "9944": "NL:VAT",
+    "9957": "FR:VAT",
+}
+
+
 class ArPeppolConnectorStorecove(models.AbstractModel):
-    """Storecove API v2 (https://www.storecove.com/docs): ``POST /document_submissions`` with the
-    UBL as ``rawDocumentData`` and an ``idempotencyGuid``; ``GET /document_submissions/{guid}/evidence/delivery``
-    for the delivery evidence; webhooks POST ``{"guid", "event_type", "body"}``."""
+    """Storecove API v2 (https://www.storecove.com/docs, OpenAPI "Storecove API" 2.0.1).
+
+    - ``POST /document_submissions`` (DocumentSubmission): ``legalEntityId``, ``idempotencyGuid``
+      (36 characters), ``routing.eIdentifiers`` [{scheme, id}] and ``document`` {documentType
+      "invoice", rawDocumentData {document (base64), parse, documentTypeId, processId}}. With
+      ``parse: false`` the document is sent as is and "documentTypeId" and "processId" are
+      "Required when parse == false" (RawDocumentData). Answer 200 DocumentSubmissionResult
+      {guid}; errors 401/403/422 with the ErrorModel list [{source, details}].
+    - Idempotency (DocumentSubmission.idempotencyGuid): "If you submit multiple documents with the
+      same idempotencyGuid, only the first one will be processed and any subsequent ones will
+      trigger an HTTP 422 Unprocessable Entity response." Such an answer means the invoice WAS
+      taken on an earlier attempt: it is "sent", never "error". The 422 does not carry the first
+      submission's guid: it is recovered from the next webhook, matched on the idempotencyGuid.
+    - ``GET /document_submissions/{guid}/evidence/sending`` (showDocumentSubmissionEvidence):
+      200 DocumentSubmissionEvidence {documents, evidence {message_id, receiving_accesspoint, ...},
+      network, receiver, sender} once the document was transmitted, 404 before. There is no
+      "status" field: an evidence means delivered.
+    - Webhooks: a WebhookInstance {guid, body} whose body (a JSON string) holds the event
+      {event_type "document_submission", event, guid, idempotencyGuid, details}. Storecove does
+      not sign webhooks: the secret token in our webhook URL authenticates them.
+    """
 
     _name = "ar.peppol.connector.storecove"
     _inherit = "ar.peppol.connector.api"
     _description = "Storecove connector"
+
+    # DocumentSubmission webhook events -> our state ("succeeded" = the receiving access point's
+    # AS4 receipt; "failed" / "no_action_taken" = final failure; anything else: still on its way)
+    _EVENTS = {"succeeded": "delivered", "failed": "failed", "no_action_taken": "failed"}
 
     def _headers(self, connector, idempotency_key=None):
         headers = super()._headers(connector, idempotency_key)
         headers["Authorization"] = f"Bearer {connector._secret('api_key')}"
         return headers
 
-    def _submit(self, connector, move, xml, filename, idempotency_key):
+    def _routing(self, move):
         eas, endpoint = self._receiver(move)
+        scheme = STORECOVE_SCHEMES.get(eas or "")
+        if not scheme:
+            raise PeppolConnectorError(
+                "refused",
+                self.env._(
+                    "Storecove cannot route to the Peppol scheme %(eas)s of %(partner)s: use an address "
+                    "with one of the schemes %(schemes)s.",
+                    eas=eas or "-",
+                    partner=move.commercial_partner_id.display_name,
+                    schemes=", ".join(sorted(STORECOVE_SCHEMES)),
+                ),
+            )
+        return {"eIdentifiers": [{"scheme": scheme, "id": endpoint}], "emails": []}
+
+    def _submit(self, connector, move, xml, filename, idempotency_key):
+        if not (connector.account_ref or "").isdigit():
+            raise PeppolConnectorError(
+                "refused", self.env._("Set the Storecove legal entity id (a number) as the account reference.")
+            )
+        doctype = BIS3_CREDIT_NOTE_DOCTYPE if move.move_type == "out_refund" else BIS3_INVOICE_DOCTYPE
         payload = {
-            "legalEntityId": int(connector.account_ref)
-            if (connector.account_ref or "").isdigit()
-            else connector.account_ref,
+            "legalEntityId": int(connector.account_ref),
             "idempotencyGuid": idempotency_key,
-            "routing": {"eIdentifiers": [{"scheme": eas, "id": endpoint}], "emails": []},
+            "routing": self._routing(move),
             "document": {
                 "documentType": "invoice",
                 "rawDocumentData": {
                     "document": base64.b64encode(xml).decode(),
                     "parse": False,
-                    "parseStrategy": "ubl",
-                    "processId": "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0",
+                    "documentTypeId": doctype,
+                    "processId": BIS3_PROCESS,
                 },
             },
         }
-        answer = self._request(connector, "POST", "/document_submissions", payload, idempotency_key)
+        try:
+            answer = self._request(connector, "POST", "/document_submissions", payload, idempotency_key)
+        except PeppolConnectorError as exc:
+            if exc.status == 422 and self._is_idempotent_replay(exc.answer):
+                return {"message_id": False, "answer": exc.answer, "replayed": True}
+            raise
         if not isinstance(answer, dict) or not answer.get("guid"):
             raise self._malformed(answer)
         return {"message_id": answer["guid"], "answer": json.dumps(answer)[:2000]}
 
+    def _is_idempotent_replay(self, text):
+        """The documented 422 for a re-used idempotencyGuid (ErrorModel naming the field)."""
+        try:
+            errors = self._error_list(json.loads(text or ""))
+        except ValueError:
+            return False
+        return isinstance(errors, list) and any(
+            isinstance(err, dict) and "idempotency" in f"{err.get('source')} {err.get('details')}".lower()
+            for err in errors
+        )
+
     def _fetch_status(self, connector, move):
-        answer = self._request(connector, "GET", f"/document_submissions/{move.ar_peppol_message_id}/evidence/delivery")
-        if not isinstance(answer, dict) or "status" not in answer:
+        if not move.ar_peppol_message_id:
+            return {}  # the guid comes with the next webhook (idempotent replay)
+        answer = self._request(
+            connector, "GET", f"/document_submissions/{move.ar_peppol_message_id}/evidence/sending", not_found=True
+        )
+        if answer is None:
+            return {}  # no evidence yet: still on its way
+        if not isinstance(answer, dict) or not isinstance(answer.get("evidence"), dict):
             raise self._malformed(answer)
-        state = {"transmission_complete": "delivered", "transmission_failed": "failed"}.get(answer["status"], "sent")
-        return {"state": state, "answer": json.dumps(answer)[:2000]}
+        return {"state": "delivered", "answer": json.dumps(answer)[:2000]}
 
     def _parse_webhook(self, connector, headers, body):
-        secret = connector._secret("webhook_secret")
-        if secret:
-            signature = headers.get("X-Storecove-Signature", "")
-            expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(signature, expected):
-                raise PeppolConnectorError("auth", "bad webhook signature")
         try:
-            event = json.loads(body)
-            inner = json.loads(event["body"]) if isinstance(event.get("body"), str) else event.get("body") or {}
-        except (ValueError, KeyError, TypeError) as exc:
+            instance = json.loads(body)
+            event = json.loads(instance["body"]) if isinstance(instance.get("body"), str) else instance
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PeppolConnectorError("malformed", "unreadable webhook") from exc
-        guid = inner.get("guid") or inner.get("document_submission_guid") or event.get("guid")
-        out = {"message_id": guid, "answer": body.decode()[:2000]}
-        if event.get("event_type") == "invoice_response" or inner.get("response_code"):
-            out.update(
-                response_code=inner.get("response_code"), reason=inner.get("response_reason") or inner.get("note")
-            )
-        else:
-            out["state"] = {"transmission_complete": "delivered", "transmission_failed": "failed"}.get(
-                inner.get("status") or event.get("event_type"), "sent"
-            )
+        if not isinstance(event, dict):
+            raise PeppolConnectorError("malformed", "unreadable webhook")
+        event_id = instance.get("guid") if isinstance(instance, dict) and "body" in instance else None
+        out = {
+            "event_id": event_id or hashlib.sha256(body).hexdigest(),
+            "message_id": event.get("guid"),
+            "idempotency_key": event.get("idempotencyGuid"),
+            "answer": body.decode("utf-8", "replace")[:2000],
+        }
+        if event.get("event_type") != "document_submission":
+            return []
+        state = self._EVENTS.get(event.get("event"))
+        if state:
+            out["state"] = state
         return [out]
 
     def _test_connection(self, connector):
@@ -314,13 +450,29 @@ class ArPeppolConnectorStorecove(models.AbstractModel):
 
 
 class ArPeppolConnectorBillit(models.AbstractModel):
-    """Billit API v1 (https://docs.billit.be): ``POST /v1/peppol/sendXML`` with ``{"XML": ...}``,
-    headers ``ApiKey``, ``PartyID`` and ``Idempotent-Key``; ``GET /v1/orders/{id}`` for the status;
-    webhooks signed in ``Billit-Signature`` (``t=<time>,s=<hmac-sha256 of "t.body">``)."""
+    """Billit API v1 (https://docs.billit.be).
+
+    - ``POST /v1/peppol/sendXML`` with ``{"XML": ...}``, headers ``ApiKey``, ``PartyID`` and
+      ``Idempotent-Key``; the answer carries the ``OrderID`` of the created document, which every
+      later status refers to ("This will only work if you store the unique OrderID's when
+      creating an invoice", docs "Use webhooks to catch E-Invoice statuses").
+    - ``GET /v1/orders/{OrderID}``: ``CurrentDocumentDeliveryDetails.DocumentDeliveryStatus``.
+    - Webhooks on the Message entity (docs "Webhooks : Invoice Statuses"): {UpdatedEntityID
+      (MessageID), UpdatedEntityType "Message", WebhookUpdateTypeTC, EntityDetail {OrderID,
+      Description, FileID, CreationDate, TransportType, Destination, MessageDirection,
+      MessageAdditionalInformation {EInvoiceFlowState: Sent|Delivered|Accepted|Refused,
+      AdditionalFlowStateInformation}}}; some payloads nest the message as
+      ``EntityDetail.OrderMessage``, which is read the same way.
+    - Signature (docs "Verify Signature"): header ``Billit-Signature: t=<unix time>,s=<hex>``,
+      ``s`` = HMAC-SHA256 with the webhook secret of ``"<t>.<raw body>"``; the timestamp is checked
+      against a tolerance.
+    """
 
     _name = "ar.peppol.connector.billit"
     _inherit = "ar.peppol.connector.api"
     _description = "Billit connector"
+
+    TOLERANCE = 300  # seconds between Billit's timestamp and our clock
 
     def _headers(self, connector, idempotency_key=None):
         headers = super()._headers(connector, idempotency_key)
@@ -334,7 +486,7 @@ class ArPeppolConnectorBillit(models.AbstractModel):
     def _submit(self, connector, move, xml, filename, idempotency_key):
         answer = self._request(connector, "POST", "/v1/peppol/sendXML", {"XML": xml.decode("utf-8")}, idempotency_key)
         order_id = answer.get("OrderID") if isinstance(answer, dict) else None
-        if not order_id:
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
             raise self._malformed(answer)
         return {"message_id": str(order_id), "answer": json.dumps(answer)[:2000]}
 
@@ -347,6 +499,13 @@ class ArPeppolConnectorBillit(models.AbstractModel):
         "failed": "failed",
         "refused": "failed",
     }
+    # EInvoiceFlowState of a Message webhook: Sent, Delivered (transport) or the buyer's answer
+    _FLOW = {
+        "sent": ("sent", None),
+        "delivered": ("delivered", None),
+        "accepted": (None, "AP"),
+        "refused": (None, "RE"),
+    }
 
     def _fetch_status(self, connector, move):
         answer = self._request(connector, "GET", f"/v1/orders/{move.ar_peppol_message_id}")
@@ -356,26 +515,48 @@ class ArPeppolConnectorBillit(models.AbstractModel):
         status = str(details["DocumentDeliveryStatus"]).replace(" ", "").lower()
         return {"state": self._STATES.get(status, "sent"), "answer": json.dumps(answer)[:2000]}
 
-    def _parse_webhook(self, connector, headers, body):
+    def _check_signature(self, connector, headers, body):
         secret = connector._secret("webhook_secret")
-        if secret:
-            parts = dict(p.split("=", 1) for p in headers.get("Billit-Signature", "").split(",") if "=" in p)
-            expected = hmac.new(secret.encode(), parts.get("t", "").encode() + b"." + body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(parts.get("s", ""), expected):
-                raise PeppolConnectorError("auth", "bad webhook signature")
-            if abs(time.time() - int(parts.get("t") or 0)) > 600:
-                raise PeppolConnectorError("auth", "webhook too old")
+        if not secret:
+            raise PeppolConnectorError("auth", "no webhook secret")
+        try:
+            parts = dict(p.strip().split("=", 1) for p in headers.get("Billit-Signature", "").split(","))
+            stamp = int(parts["t"])
+            signature = parts["s"]
+        except (ValueError, KeyError) as exc:
+            raise PeppolConnectorError("auth", "malformed webhook signature") from exc
+        expected = hmac.new(secret.encode(), str(stamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(signature.encode(), expected.encode()):
+            raise PeppolConnectorError("auth", "bad webhook signature")
+        if abs(time.time() - stamp) > self.TOLERANCE:
+            raise PeppolConnectorError("auth", "webhook outside the time window")
+        return signature
+
+    def _parse_webhook(self, connector, headers, body):
+        signature = self._check_signature(connector, headers, body)
         try:
             event = json.loads(body)
-            order_id = str(event["OrderID"])
-        except (ValueError, KeyError, TypeError) as exc:
+            detail = event.get("EntityDetail") or {}
+            if isinstance(detail.get("OrderMessage"), dict):
+                detail = dict(detail, **detail["OrderMessage"])
+            kind = event.get("UpdatedEntityType")
+        except (ValueError, TypeError, AttributeError) as exc:
             raise PeppolConnectorError("malformed", "unreadable webhook") from exc
-        out = {"message_id": order_id, "answer": body.decode()[:2000]}
-        if event.get("ResponseCode"):
-            out.update(response_code=event["ResponseCode"], reason=event.get("ResponseReason"))
-        else:
-            status = str(event.get("DocumentDeliveryStatus", "")).replace(" ", "").lower()
-            out["state"] = self._STATES.get(status, "sent")
+        if kind != "Message" or not isinstance(detail, dict) or not detail.get("OrderID"):
+            return []  # Order webhooks and others carry no delivery status
+        info = detail.get("MessageAdditionalInformation") or {}
+        flow = str(info.get("EInvoiceFlowState") or "").strip().lower()
+        state, code = self._FLOW.get(flow, (None, None))
+        out = {
+            "event_id": signature,
+            "message_id": str(detail["OrderID"]),
+            "answer": body.decode("utf-8", "replace")[:2000],
+        }
+        if state:
+            out["state"] = state
+        if code:
+            out["response_code"] = code
+            out["reason"] = info.get("AdditionalFlowStateInformation") or detail.get("Description") or None
         return [out]
 
     def _test_connection(self, connector):
@@ -399,10 +580,12 @@ class ArPeppolConnectorSandbox(models.AbstractModel):
     def _fetch_status(self, connector, move):
         if move.ar_peppol_state == "sent":
             return {"state": "delivered", "answer": '{"sandbox": true, "status": "delivered"}'}
+        # the buyer's Invoice Response document, as an access point forwards it
         return {
             "state": "delivered",
-            "response_code": "AP",
-            "reason": self.env._("Sandbox: the buyer accepted the invoice."),
+            "invoice_response": build_invoice_response(
+                move.name, "AP", self.env._("Sandbox: the buyer accepted the invoice.")
+            ),
             "answer": '{"sandbox": true, "response": "AP"}',
         }
 

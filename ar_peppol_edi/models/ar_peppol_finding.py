@@ -24,6 +24,9 @@ class ArPeppolFinding(models.Model):
     fix = fields.Char(string="What to fix")
     location = fields.Char(string="Where in the document")
     official_text = fields.Text(string="Official rule text")
+    rules_version = fields.Char(
+        string="Rules version", help="The release of the official rules that judged the document."
+    )
 
     @api.depends("flag")
     def _compute_flag_rank(self):
@@ -121,7 +124,7 @@ class ArPeppolFinding(models.Model):
         }
 
     @api.model
-    def _finding_vals(self, move, finding):
+    def _finding_vals(self, move, finding, version=False):
         message, fix = self._explanations().get(finding["id"], (False, False))
         if finding["stage"] == "XSD":
             message, fix = self._explanations()["XSD"]
@@ -135,6 +138,7 @@ class ArPeppolFinding(models.Model):
             "fix": fix,
             "location": finding["location"][:250],
             "official_text": finding["text"],
+            "rules_version": version or False,
         }
 
     @api.model
@@ -145,7 +149,10 @@ class ArPeppolFinding(models.Model):
             "rule": "NOT-VALIDATED",
             "flag": "fatal",
             "message": self.env._("Not validated: the official Peppol rules are not available."),
-            "fix": self.env._("Ask your administrator to set the Peppol rules folder in the settings."),
+            "fix": self.env._(
+                "Ask your administrator to click 'Download the official rules' in the Peppol settings "
+                "(or, offline, to set AR_PEPPOL_RULES to a folder holding the rules)."
+            ),
             "official_text": reason,
         }
 

@@ -4,9 +4,11 @@ import zipfile
 
 import requests
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
+
+from ..tools import rules_store
 
 
 class ResCompany(models.Model):
@@ -30,10 +32,39 @@ class ResCompany(models.Model):
     )
 
     def _ar_peppol_rules_location(self):
+        """The company's own rules (folder/ZIP/downloaded URL), else the system-wide setting,
+        else the product's pinned official rules (offline mirror or verified download)."""
         self.ensure_one()
-        return self.ar_peppol_rules_path or self.env["ir.config_parameter"].sudo().get_param(  # sudo: system setting
-            "ar_peppol_edi.rules_path"
+        return (
+            self.ar_peppol_rules_path
+            or self.env["ir.config_parameter"].sudo().get_param("ar_peppol_edi.rules_path")  # sudo: system setting
+            or rules_store.default_location(self._ar_peppol_rules_data_dir())
         )
+
+    @api.model
+    def _ar_peppol_rules_data_dir(self):
+        return config["data_dir"]
+
+    @api.model
+    def _ar_peppol_rule_artefacts(self):
+        return rules_store.ARTEFACTS
+
+    @api.model
+    def _ar_peppol_install_official_rules(self):
+        """Download the pinned official artefacts, check their SHA-256 and store them in the data
+        directory, where every company without rules of its own finds them."""
+        if not self.env.is_admin():
+            raise UserError(self.env._("Only an administrator can download the Peppol rules."))
+        try:
+            return rules_store.install(self._ar_peppol_rules_data_dir(), artefacts=self._ar_peppol_rule_artefacts())
+        except rules_store.RulesDownloadError as exc:
+            raise UserError(
+                self.env._(
+                    "The official Peppol rules were not installed: %(error)s. Nothing was changed. Without "
+                    "network access, set the environment variable AR_PEPPOL_RULES to a folder holding the rules.",
+                    error=str(exc),
+                )
+            ) from exc
 
     def _ar_peppol_fetch_rules(self):
         """Download the rules ZIP from ``ar_peppol_rules_url`` into the data directory and point

@@ -15,15 +15,23 @@ class ResConfigSettings(models.TransientModel):
         self.company_id._ar_peppol_fetch_rules()
         return self.action_ar_peppol_check_rules()
 
+    def action_ar_peppol_install_official_rules(self):
+        self.ensure_one()
+        self.env["res.company"]._ar_peppol_install_official_rules()
+        return self.action_ar_peppol_check_rules()
+
     def action_ar_peppol_check_rules(self):
         self.ensure_one()
         try:
-            get_validator(self.company_id._ar_peppol_rules_location())
+            validator = get_validator(self.company_id._ar_peppol_rules_location())
         except RulesUnavailable as exc:
             params = {
                 "type": "danger",
                 "message": self.env._("Peppol rules not available: %(reason)s", reason=str(exc)),
             }
         else:
-            params = {"type": "success", "message": self.env._("The Peppol rules are loaded and ready.")}
+            params = {
+                "type": "success",
+                "message": self.env._("The Peppol rules are loaded and ready: %(version)s.", version=validator.version),
+            }
         return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

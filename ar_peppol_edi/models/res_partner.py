@@ -3,7 +3,13 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.peppol_ids import BIS3_INVOICE_DOCTYPE, SML_ZONE_PRODUCTION, check_endpoint, suggest_endpoint
+from ..tools.peppol_ids import (
+    BIS3_CREDIT_NOTE_DOCTYPE,
+    BIS3_INVOICE_DOCTYPE,
+    SML_ZONE_PRODUCTION,
+    check_endpoint,
+    suggest_endpoint,
+)
 from ..tools.smp_lookup import lookup
 
 
@@ -15,7 +21,7 @@ class ResPartner(models.Model):
     )
     ar_peppol_lookup_state = fields.Selection(
         selection=[
-            ("reachable", "On Peppol, accepts BIS 3 invoices"),
+            ("reachable", "Can receive BIS 3 invoices"),
             ("not_registered", "Not on Peppol"),
             ("doctype_not_supported", "On Peppol, does not accept BIS 3 invoices"),
             ("error", "Lookup failed"),
@@ -24,6 +30,7 @@ class ResPartner(models.Model):
         copy=False,
         readonly=True,
     )
+    ar_peppol_accepts_credit_note = fields.Boolean(string="Can receive BIS 3 credit notes", copy=False, readonly=True)
     ar_peppol_lookup_date = fields.Datetime(string="Peppol lookup on", copy=False, readonly=True)
     ar_peppol_lookup_message = fields.Char(string="Peppol lookup details", copy=False, readonly=True)
     ar_peppol_smp_url = fields.Char(string="SMP", copy=False, readonly=True)
@@ -100,6 +107,46 @@ class ResPartner(models.Model):
             "timeout": float(params.get_param("ar_peppol_edi.lookup_timeout") or 10),
         }
 
+    def write(self, vals):
+        # EXTENDS 'base': a new Peppol address invalidates the lookup (the cron checks it again)
+        if "peppol_eas" in vals or "peppol_endpoint" in vals:
+            vals = dict(
+                vals, ar_peppol_lookup_state=False, ar_peppol_lookup_date=False, ar_peppol_accepts_credit_note=False
+            )
+            cron = self.env.ref("ar_peppol_edi.ir_cron_ar_peppol_lookup", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()  # sudo: triggering the lookup cron is not a user right
+        return super().write(vals)
+
+    def _ar_peppol_can_receive(self, move):
+        """From the cached lookup only (never on the network while sending): can the buyer
+        receive ``move`` (invoice or credit note) as Peppol BIS Billing 3.0?"""
+        commercial = self.commercial_partner_id
+        if commercial.ar_peppol_lookup_state != "reachable":
+            return False
+        return commercial.ar_peppol_accepts_credit_note if move.move_type == "out_refund" else True
+
+    @api.model
+    def _cron_ar_peppol_lookup(self, batch_size=50):
+        """Look up the Peppol partners never checked or checked before the cache period, so that
+        sending never waits for the network."""
+        params = self._ar_peppol_lookup_params()
+        limit = fields.Datetime.now() - timedelta(hours=params["cache_hours"])
+        partners = self.search(
+            [
+                ("peppol_eas", "!=", False),
+                ("peppol_endpoint", "!=", False),
+                ("is_company", "=", True),
+                "|",
+                ("ar_peppol_lookup_date", "=", False),
+                ("ar_peppol_lookup_date", "<", limit),
+            ],
+            limit=batch_size,
+            order="ar_peppol_lookup_date asc nulls first, id",
+        )
+        partners._ar_peppol_lookup(force=True)
+        return len(partners)
+
     def _ar_peppol_lookup(self, force=False, resolver=None):
         """Look the partners up in the SML/SMP (cached); returns {partner: state}."""
         params = self._ar_peppol_lookup_params()
@@ -117,7 +164,7 @@ class ResPartner(models.Model):
             answer = lookup(
                 commercial.peppol_eas,
                 commercial.peppol_endpoint,
-                [BIS3_INVOICE_DOCTYPE],
+                [BIS3_INVOICE_DOCTYPE, BIS3_CREDIT_NOTE_DOCTYPE],
                 smp_url=params["smp_url"],
                 zone=params["zone"],
                 resolver=resolver,
@@ -127,6 +174,7 @@ class ResPartner(models.Model):
             commercial.sudo().write(
                 {
                     "ar_peppol_lookup_state": answer["state"],
+                    "ar_peppol_accepts_credit_note": answer["accepts"].get(BIS3_CREDIT_NOTE_DOCTYPE, False),
                     "ar_peppol_lookup_date": fields.Datetime.now(),
                     "ar_peppol_lookup_message": answer["message"][:250],
                     "ar_peppol_smp_url": answer["smp_url"] or False,

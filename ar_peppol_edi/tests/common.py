@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -8,9 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.ar_peppol_edi.tools.rules_store import how_to_provide
 from odoo.addons.ar_peppol_edi.tools.ubl_validator import close_all
-
-RULES = "/work/shared/peppol/rules"
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -19,11 +20,23 @@ class QuietServer(ThreadingHTTPServer):
 
 
 class FakeAccessPoint:
-    """A local HTTP server behaving like the documented Storecove and Billit APIs.
+    """A local HTTP server answering as the Storecove and Billit API documentation shows.
 
-    ``mode`` selects the answer of the next submissions: ok, refuse, unauthorized, rate_limited,
-    server_error, timeout, malformed. Each distinct idempotency key counts as one transmission;
-    a repeated key gets the first answer again (as the real APIs do)."""
+    Storecove (OpenAPI "Storecove API" 2.0.1, DocumentSubmission / RawDocumentData /
+    showDocumentSubmissionEvidence): POST /document_submissions answers 200 {"guid"}; a
+    submission with ``parse: false`` lacking ``documentTypeId`` or ``processId`` is a 422;
+    "If you submit multiple documents with the same idempotencyGuid, only the first one will be
+    processed and any subsequent ones will trigger an HTTP 422 Unprocessable Entity response"
+    (errors are the ErrorModel list [{source, details}]; the wording of ``details`` is ours);
+    GET /document_submissions/{guid}/evidence/sending answers 404 until the document was
+    transmitted, then a DocumentSubmissionEvidence (no "status" field).
+
+    Billit (docs.billit.be): POST /v1/peppol/sendXML answers {"OrderID"}; a repeated
+    ``Idempotent-Key`` gets the first answer again; GET /v1/orders/{id} carries
+    ``CurrentDocumentDeliveryDetails.DocumentDeliveryStatus``.
+
+    ``mode`` selects the answer of the next calls: ok, refuse, unauthorized, rate_limited,
+    server_error, timeout, malformed."""
 
     def __init__(self):  # noqa: C901 - one request handler, kept beside its state
         self.mode = "ok"
@@ -67,14 +80,15 @@ class FakeAccessPoint:
                 return False
 
             def _register(self, key, body, make_id):
+                """(message id, replay?) of a document under an idempotency key."""
                 with outer.lock:
                     if key and key in outer.by_key:
-                        return outer.by_key[key]
+                        return outer.by_key[key], True
                     message_id = make_id()
                     outer.by_key[key] = message_id
                     outer.transmissions.append((key, body))
                     outer.status[message_id] = "sent"
-                    return message_id
+                    return message_id, False
 
             def do_POST(self):
                 outer.requests.append(("POST", self.path))
@@ -84,11 +98,26 @@ class FakeAccessPoint:
                     if self._common(self.headers.get("Authorization") == "Bearer good-key"):
                         return
                     payload = json.loads(body)
-                    if outer.mode == "refuse":
-                        self._send(422, {"errors": [{"source": "document", "details": "BR-CO-15 totals do not match"}]})
+                    raw = payload.get("document", {}).get("rawDocumentData", {})
+                    if raw.get("parse") is False and not (raw.get("documentTypeId") and raw.get("processId")):
+                        self._send(
+                            422,
+                            [
+                                {
+                                    "source": "document.rawDocumentData",
+                                    "details": "documentTypeId and processId are required when parse is false",
+                                }
+                            ],
+                        )
                         return
-                    guid = self._register(payload.get("idempotencyGuid"), body, lambda: str(uuid.uuid4()))
-                    self._send(200, {"guid": guid})
+                    if outer.mode == "refuse":
+                        self._send(422, [{"source": "document", "details": "BR-CO-15 totals do not match"}])
+                        return
+                    _guid, replay = self._register(payload.get("idempotencyGuid"), body, lambda: str(uuid.uuid4()))
+                    if replay:
+                        self._send(422, [{"source": "idempotencyGuid", "details": "has already been used"}])
+                        return
+                    self._send(200, {"guid": _guid})
                 elif self.path == "/v1/peppol/sendXML":  # Billit
                     if self._common(self.headers.get("ApiKey") == "good-key" and self.headers.get("PartyID") == "42"):
                         return
@@ -98,7 +127,7 @@ class FakeAccessPoint:
                     ):
                         self._send(400, {"Errors": [{"Code": "PeppolValidation", "Description": "Invalid UBL"}]})
                         return
-                    order_id = self._register(
+                    order_id, _replay = self._register(
                         self.headers.get("Idempotent-Key"), body, lambda: 1000 + len(outer.transmissions)
                     )
                     self._send(200, {"OrderID": order_id})
@@ -112,10 +141,21 @@ class FakeAccessPoint:
                     if self._common(self.headers.get("Authorization") == "Bearer good-key"):
                         return
                     status = outer.status.get(parts[1])
-                    if status is None:
+                    if status != "delivered" or parts[2:] != ["evidence", "sending"]:
                         self._send(404, {"message": "not found"})
                         return
-                    self._send(200, {"status": "transmission_complete" if status == "delivered" else "pending"})
+                    self._send(
+                        200,
+                        {
+                            "network": "peppol",
+                            "sender": "0208:0202239951",
+                            "receiver": "0208:0477472701",
+                            "evidence": {"message_id": f"sbdh-{parts[1]}", "receiving_accesspoint": "CN=PBE000001"},
+                            "documents": [
+                                {"document": "https://example.invalid/doc.xml", "mime_type": "application/xml"}
+                            ],
+                        },
+                    )
                 elif parts[:2] == ["v1", "orders"]:
                     if self._common(self.headers.get("ApiKey") == "good-key"):
                         return
@@ -145,15 +185,50 @@ class FakeAccessPoint:
         self.server.server_close()
 
 
+def storecove_webhook(guid, event, idempotency_key=None, instance=None):
+    """A Storecove webhook call (WebhookInstance {guid, body: JSON string of the event})."""
+    inner = {"event_type": "document_submission", "event": event, "guid": guid, "details": None}
+    if idempotency_key:
+        inner["idempotencyGuid"] = idempotency_key
+    return json.dumps({"guid": instance or str(uuid.uuid4()), "body": json.dumps(inner)}).encode()
+
+
+def billit_webhook(order_id, flow_state, info=None, *, secret=b"b-secret", stamp=None, message_id=100):
+    """A signed Billit Message webhook (docs "Webhooks : Invoice Statuses" / "Verify Signature")."""
+    body = json.dumps(
+        {
+            "UpdatedEntityID": message_id,
+            "UpdatedEntityType": "Message",
+            "WebhookUpdateTypeTC": "U",
+            "EntityDetail": {
+                "OrderID": order_id,
+                "Description": info or flow_state,
+                "TransportType": "Peppol",
+                "MessageDirection": "Incoming",
+                "MessageAdditionalInformation": {
+                    "EInvoiceFlowState": flow_state,
+                    "AdditionalFlowStateInformation": info,
+                },
+            },
+        }
+    ).encode()
+    stamp = str(int(time.time()) if stamp is None else stamp)
+    signature = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return body, {"Billit-Signature": f"t={stamp},s={signature}"}
+
+
 class PeppolCommon(AccountTestInvoicingCommon):
     @classmethod
     @AccountTestInvoicingCommon.setup_country("be")
     def setUpClass(cls):
         super().setUpClass()
-        if not os.path.isdir(RULES):
-            raise AssertionError(f"The official Peppol rules are missing in {RULES}: tests cannot run.")
         cls.addClassCleanup(close_all)
         cls.company = cls.company_data["company"]
+        # the rules the product uses by default (AR_PEPPOL_RULES offline, else the verified download)
+        cls.rules_location = cls.company._ar_peppol_rules_location()
+        cls.rules_dir = os.path.join(cls.rules_location or "", "rules")
+        if not cls.rules_location or not os.path.isdir(cls.rules_dir):
+            raise AssertionError(f"Peppol tests cannot run. {how_to_provide()}")
         cls.company.tax_calculation_rounding_method = "round_globally"
         cls.company.partner_id.write(
             {
@@ -166,7 +241,6 @@ class PeppolCommon(AccountTestInvoicingCommon):
                 "bank_ids": [Command.create({"acc_number": "BE15001559627230"})],
             }
         )
-        cls.company.ar_peppol_rules_path = RULES
         cls.bank = cls.company.partner_id.bank_ids[:1]
         ChartRef = cls.env["account.chart.template"].with_company(cls.company)
         cls.tax_21 = ChartRef.ref("attn_VAT-OUT-21-L")

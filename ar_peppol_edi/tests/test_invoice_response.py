@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.ar_peppol_edi.tools.invoice_response import parse_invoice_response
+from odoo.addons.ar_peppol_edi.tools.invoice_response import build_invoice_response, parse_invoice_response
 
 from .common import PeppolCommon
 
@@ -28,9 +28,21 @@ RESPONSE = """<?xml version="1.0" encoding="UTF-8"?>
 class TestInvoiceResponse(PeppolCommon):
     def test_parse(self):
         xml = RESPONSE.format(code="RE", reason="PO &amp; price   differ", invoice="INV/1").encode()
-        self.assertEqual(parse_invoice_response(xml), {"invoice": "INV/1", "code": "RE", "reason": "PO & price differ"})
+        self.assertEqual(
+            parse_invoice_response(xml),
+            {"kind": "invoice_response", "invoice": "INV/1", "code": "RE", "reason": "PO & price differ"},
+        )
         self.assertIsNone(parse_invoice_response(b"<Invoice/>"))
         self.assertIsNone(parse_invoice_response(b"not xml"))
+        # the CustomizationID tells an Invoice Response from a Message Level Response; others: None
+        mlr = xml.replace(b"trns:invoice_response:3", b"trns:mlr:3")
+        self.assertEqual(parse_invoice_response(mlr)["kind"], "mlr")
+        self.assertIsNone(parse_invoice_response(xml.replace(b"trns:invoice_response:3", b"trns:other:1")))
+        built = build_invoice_response("INV/2", "CA", "if delivered by Friday")
+        self.assertEqual(
+            parse_invoice_response(built),
+            {"kind": "invoice_response", "invoice": "INV/2", "code": "CA", "reason": "if delivered by Friday"},
+        )
 
     def test_import_updates_the_invoice(self):
         move = self._invoice(self.partner_be, [{}])
@@ -41,9 +53,28 @@ class TestInvoiceResponse(PeppolCommon):
         self.assertIn("Unknown PO", move.activity_ids.note)
         paid = RESPONSE.format(code="PD", reason="", invoice=move.name).encode()
         self.env["account.move"]._ar_peppol_import_invoice_response(paid)
-        self.assertEqual(move.ar_peppol_state, "paid")
+        self.assertEqual(move.ar_peppol_state, "rejected", "paid never follows a rejection")
+        accepted = self._invoice(self.partner_be, [{}])
+        accepted.write({"ar_peppol_state": "delivered", "ar_peppol_message_id": "m-11"})
+        for code in ("AP", "PD"):
+            xml = RESPONSE.format(code=code, reason="", invoice=accepted.name).encode()
+            self.env["account.move"]._ar_peppol_import_invoice_response(xml)
+        self.assertEqual(accepted.ar_peppol_state, "paid")
         # a response to an invoice that is not ours changes nothing
         other = RESPONSE.format(code="AP", reason="", invoice="INV/9999/99999").encode()
         self.assertFalse(self.env["account.move"]._ar_peppol_import_invoice_response(other))
         with self.assertRaises(UserError):
             self.env["account.move"]._ar_peppol_import_invoice_response(b"<Invoice/>")
+
+    def test_message_level_response_is_not_a_business_answer(self):
+        move = self._invoice(self.partner_be, [{}])
+        move.write({"ar_peppol_state": "delivered", "ar_peppol_message_id": "m-10"})
+        mlr = RESPONSE.format(code="RE", reason="Schema error", invoice=move.name).encode()
+        mlr = mlr.replace(b"trns:invoice_response:3", b"trns:mlr:3")
+        self.assertFalse(self.env["account.move"]._ar_peppol_import_invoice_response(mlr))
+        self.assertEqual(move.ar_peppol_state, "delivered")
+        # through a connector's event too
+        move._ar_peppol_apply_event({"invoice_response": mlr})
+        self.assertEqual(move.ar_peppol_state, "delivered")
+        move._ar_peppol_apply_event({"invoice_response": build_invoice_response(move.name, "AP")})
+        self.assertEqual(move.ar_peppol_state, "accepted")

@@ -7,8 +7,10 @@ from urllib.parse import quote, unquote
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.ar_peppol_edi.tools.peppol_ids import (
+    BIS3_CREDIT_NOTE_DOCTYPE,
     BIS3_INVOICE_DOCTYPE,
     BIS3_PROCESS,
+    SML_ZONE_TEST,
     naptr_domain,
     smp_url_from_naptr,
 )
@@ -22,8 +24,10 @@ ORDER_DOCTYPE = "urn:oasis:names:specification:ubl:schema:xsd:Order-2::Order##ur
 class FakeSmp:
     """A local SMP: participants -> accepted document types (Peppol SMP 1.0 XML)."""
 
-    def __init__(self, participants):
+    def __init__(self, participants, redirects=None, padding=0):
         self.participants = participants
+        self.redirects = redirects or {}  # doctype -> URL of another SMP's answer (SMP 1.0 Redirect)
+        self.padding = padding  # extra bytes in every answer (size cap test)
         self.hits = 0
         outer = self
 
@@ -55,14 +59,22 @@ class FakeSmp:
                     if doctype not in doctypes:
                         self.send_error(404)
                         return
-                    body = (
-                        '<SignedServiceMetadata xmlns="http://busdox.org/serviceMetadata/publishing/1.0/" '
-                        'xmlns:id="http://busdox.org/transport/identifiers/1.0/"><ServiceMetadata><ServiceInformation>'
-                        f'<id:DocumentIdentifier scheme="busdox-docid-qns">{doctype}</id:DocumentIdentifier>'
-                        "<ProcessList><Process>"
-                        f'<id:ProcessIdentifier scheme="cenbii-procid-ubl">{BIS3_PROCESS}</id:ProcessIdentifier>'
-                        "</Process></ProcessList></ServiceInformation></ServiceMetadata></SignedServiceMetadata>"
-                    )
+                    if doctype in outer.redirects:
+                        body = (
+                            '<SignedServiceMetadata xmlns="http://busdox.org/serviceMetadata/publishing/1.0/">'
+                            f'<ServiceMetadata><Redirect href="{outer.redirects[doctype]}">'
+                            "<CertificateUID>CN=SMP</CertificateUID></Redirect></ServiceMetadata></SignedServiceMetadata>"
+                        )
+                    else:
+                        body = (
+                            '<SignedServiceMetadata xmlns="http://busdox.org/serviceMetadata/publishing/1.0/" '
+                            'xmlns:id="http://busdox.org/transport/identifiers/1.0/"><ServiceMetadata><ServiceInformation>'
+                            f'<id:DocumentIdentifier scheme="busdox-docid-qns">{doctype}</id:DocumentIdentifier>'
+                            "<ProcessList><Process>"
+                            f'<id:ProcessIdentifier scheme="cenbii-procid-ubl">{BIS3_PROCESS}</id:ProcessIdentifier>'
+                            "</Process></ProcessList></ServiceInformation></ServiceMetadata></SignedServiceMetadata>"
+                        )
+                body += "<!--" + "x" * outer.padding + "-->" if outer.padding else ""
                 data = body.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/xml")
@@ -106,16 +118,12 @@ class TestNaptr(TransactionCase):
         expected = base64.b32encode(hashlib.sha256(b"0208:0477472701").digest()).decode().rstrip("=")
         self.assertEqual(
             naptr_domain("0208", " 0477472701"),
-            f"{expected}.iso6523-actorid-upis.edelivery.tech.ec.europa.eu",
+            f"{expected}.iso6523-actorid-upis.participant.sml.prod.tech.peppol.org",
         )
         # the value is lower-cased before hashing
         self.assertEqual(naptr_domain("9925", "BE0477472701"), naptr_domain("9925", "be0477472701"))
         self.assertNotIn("=", naptr_domain("9925", "BE0477472701"))
-        self.assertTrue(
-            naptr_domain("0208", "1", zone="acc.edelivery.tech.ec.europa.eu").endswith(
-                ".acc.edelivery.tech.ec.europa.eu"
-            )
-        )
+        self.assertTrue(naptr_domain("0208", "1", zone=SML_ZONE_TEST).endswith(".participant.sml.test.tech.peppol.org"))
 
     def test_smp_url_from_naptr(self):
         self.assertEqual(smp_url_from_naptr(b"!^.*$!https://smp.example.org/!"), "https://smp.example.org")
@@ -186,7 +194,57 @@ class TestLookup(PeppolCommon):
             {"name": "Sandbox", "provider": "sandbox"}
         )
         Send = self.env["account.move.send"]
-        self.assertTrue(Send._is_applicable_to_move("ar_peppol", self._invoice(self.partner_be, [{}])))
+        invoice = self._invoice(self.partner_be, [{}])
+        # never looked up: sending does not go to the network, the fallback channel applies
+        hits = self.smp.hits
+        self.assertFalse(Send._is_applicable_to_move("ar_peppol", invoice))
+        self.assertEqual(self.smp.hits, hits)
+        self.env["res.partner"]._cron_ar_peppol_lookup()
+        self.assertEqual(self.partner_be.ar_peppol_lookup_state, "reachable")
+        hits = self.smp.hits
+        self.assertTrue(Send._is_applicable_to_move("ar_peppol", invoice))
+        # the buyer accepts invoices only: a credit note cannot go on Peppol
+        self.assertFalse(self.partner_be.ar_peppol_accepts_credit_note)
+        credit_note = self._invoice(self.partner_be, [{}], move_type="out_refund")
+        self.assertFalse(Send._is_applicable_to_move("ar_peppol", credit_note))
+        self.assertEqual(self.smp.hits, hits, "sending reads the cached lookup only")
         # buyer on Peppol but not for invoices: not applicable, the fallback channel applies
+        self.partner_nl._ar_peppol_lookup()
         self.assertFalse(Send._is_applicable_to_move("ar_peppol", self._invoice(self.partner_nl, [{}])))
+        # a new address invalidates the lookup
+        self.partner_be.peppol_endpoint = "0202239951"
+        self.assertFalse(self.partner_be.ar_peppol_lookup_state)
+
+    def test_credit_note_doctype_redirect_and_limits(self):
+        target = FakeSmp({"0208:0477472701": [BIS3_CREDIT_NOTE_DOCTYPE]})
+        self.addCleanup(target.close)
+        participant = quote("iso6523-actorid-upis::0208:0477472701", safe="")
+        doc = quote("busdox-docid-qns::" + BIS3_CREDIT_NOTE_DOCTYPE, safe="")
+        smp = FakeSmp(
+            {"0208:0477472701": [BIS3_INVOICE_DOCTYPE, BIS3_CREDIT_NOTE_DOCTYPE]},
+            redirects={BIS3_CREDIT_NOTE_DOCTYPE: f"{target.url}/{participant}/services/{doc}"},
+        )
+        self.addCleanup(smp.close)
+        answer = lookup("0208", "0477472701", [BIS3_INVOICE_DOCTYPE, BIS3_CREDIT_NOTE_DOCTYPE], smp_url=smp.url)
+        self.assertEqual(answer["state"], "reachable")
+        self.assertEqual(answer["accepts"], {BIS3_INVOICE_DOCTYPE: True, BIS3_CREDIT_NOTE_DOCTYPE: True})
+        self.assertEqual(target.hits, 1, "the Redirect is followed once")
+        # a redirect to a redirect is refused
+        loop = FakeSmp(
+            {"0208:0477472701": [BIS3_INVOICE_DOCTYPE]},
+            redirects={BIS3_INVOICE_DOCTYPE: f"{smp.url}/{participant}/services/{doc}"},
+        )
+        self.addCleanup(loop.close)
+        smp.redirects[BIS3_CREDIT_NOTE_DOCTYPE] = f"{loop.url}/{participant}/services/" + quote(
+            "busdox-docid-qns::" + BIS3_INVOICE_DOCTYPE, safe=""
+        )
+        answer = lookup("0208", "0477472701", [BIS3_CREDIT_NOTE_DOCTYPE], smp_url=smp.url)
+        self.assertEqual(answer["state"], "error")
+        self.assertIn("redirected twice", answer["message"])
+        # an oversized answer is refused
+        big = FakeSmp({"0208:0477472701": [BIS3_INVOICE_DOCTYPE]}, padding=600 * 1024)
+        self.addCleanup(big.close)
+        answer = lookup("0208", "0477472701", [BIS3_INVOICE_DOCTYPE], smp_url=big.url)
+        self.assertEqual(answer["state"], "error")
+        self.assertIn("larger than", answer["message"])
         self.assertIn("ar_peppol", dict(self.env["res.partner"]._fields["invoice_sending_method"].selection))

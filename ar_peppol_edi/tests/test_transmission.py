@@ -15,8 +15,7 @@ from odoo.tests import tagged
 from odoo.addons.ar_peppol_edi.models.ar_peppol_connector import PeppolConnectorError
 from odoo.addons.ar_peppol_edi.tools.peppol_ids import BIS3_INVOICE_DOCTYPE
 
-from .common import RULES as RULES_PATH
-from .common import FakeAccessPoint, PeppolCommon
+from .common import FakeAccessPoint, PeppolCommon, billit_webhook, storecove_webhook
 from .test_lookup import FakeSmp
 
 
@@ -48,6 +47,7 @@ class TestTransmission(PeppolCommon):
         cls.sandbox = cls.env["ar.peppol.connector"].create({"name": "Sandbox", "provider": "sandbox"})
         cls.company.ar_peppol_connector_id = cls.sandbox
         cls.partner_be.with_company(cls.company).invoice_sending_method = "ar_peppol"
+        cls.partner_be._ar_peppol_lookup(force=True)  # before sending, as the lookup cron does
 
     def _send(self, moves):
         return self.env["account.move.send"]._generate_and_send_invoices(
@@ -107,8 +107,8 @@ class TestTransmission(PeppolCommon):
 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            for name in os.listdir(RULES_PATH):
-                archive.write(os.path.join(RULES_PATH, name), f"rules/{name}")
+            for name in os.listdir(self.rules_dir):
+                archive.write(os.path.join(self.rules_dir, name), f"rules/{name}")
         with tempfile.NamedTemporaryFile(suffix=".zip", delete=False) as handle:
             handle.write(buffer.getvalue())
         self.addCleanup(os.unlink, handle.name)
@@ -145,12 +145,26 @@ class TestTransmission(PeppolCommon):
         self.assertEqual(set(moves.mapped("ar_peppol_state")), {"queued"}, "the crashed run left nothing committed")
 
         self.env["account.move"]._cron_ar_peppol_transmit()
+        # the three taken before the crash get Storecove's documented 422 for a re-used
+        # idempotencyGuid: "already accepted", never "error"
         self.assertEqual(set(moves.mapped("ar_peppol_state")), {"sent"})
         posts = [r for r in self.ap.requests if r == ("POST", "/document_submissions")]
         self.assertEqual(len(posts), 8, "the three documents of the crashed run were offered again")
         transmitted = [key for key, _body in self.ap.transmissions]
         self.assertEqual(sorted(transmitted), sorted(keys), "each invoice transmitted exactly once")
+        replayed = moves.filtered(lambda m: not m.ar_peppol_message_id)
+        self.assertEqual(len(replayed), 3)
+        self.assertIn("already accepted", replayed[0].message_ids[:1].body)
+        # their guid comes back with Storecove's next webhook, matched on the idempotencyGuid
+        guids = {key: guid for guid, key in ((v, k) for k, v in self.ap.by_key.items())}
+        for move in replayed:
+            key = move.ar_peppol_idempotency_key
+            events = self.storecove._parse_webhook({}, storecove_webhook(guids[key], "succeeded", key))
+            found = self.env["account.move"]._ar_peppol_find_by_message(self.storecove, (), (key,))
+            self.assertEqual(found, move)
+            move._ar_peppol_apply_event(events[0])
         self.assertEqual(len(set(moves.mapped("ar_peppol_message_id"))), 5)
+        self.assertEqual(set(replayed.mapped("ar_peppol_state")), {"delivered"})
         # a third run has nothing left to do
         self.assertEqual(self.env["account.move"]._cron_ar_peppol_transmit(), 0)
 
@@ -165,51 +179,103 @@ class TestTransmission(PeppolCommon):
         move._ar_peppol_apply_event({"response_code": "UQ", "reason": "Which PO?"})
         self.assertEqual(move.ar_peppol_state, "delivered")
         self.assertEqual(len(move.activity_ids), 1)
+        move._ar_peppol_apply_event({"response_code": "UQ", "reason": "Which PO?"})  # replayed
+        self.assertEqual(len(move.activity_ids), 1, "a replayed response adds nothing")
         move._ar_peppol_apply_event({"response_code": "RE", "reason": "Wrong VAT rate"})
         self.assertEqual(move.ar_peppol_state, "rejected")
         self.assertIn("Wrong VAT rate", " ".join(move.activity_ids.mapped("note")))
+        # final answers never overwrite each other; a late "failed" changes nothing
+        move._ar_peppol_apply_event({"response_code": "AP"})
+        move._ar_peppol_apply_event({"state": "failed", "answer": "late"})
+        self.assertEqual((move.ar_peppol_state, move.ar_peppol_response_code), ("rejected", "RE"))
+        self.assertIn("ignored", move.message_ids[:1].body)
+
         other = self._invoice(self.partner_be, [{}])
         other.write({"ar_peppol_state": "sent", "ar_peppol_message_id": "m-2"})
+        # conditionally accepted is not final: an activity with the buyer's conditions
         other._ar_peppol_apply_event({"response_code": "CA", "reason": "ok if delivered by Friday"})
-        self.assertEqual(other.ar_peppol_state, "accepted")
+        self.assertEqual(other.ar_peppol_state, "delivered")
+        self.assertIn("Friday", other.activity_ids.note)
+        # paid only after accepted
+        other._ar_peppol_apply_event({"response_code": "PD"})
+        self.assertEqual(other.ar_peppol_state, "delivered")
         other._ar_peppol_apply_event({"response_code": "AP"})
+        self.assertEqual(other.ar_peppol_state, "accepted")
         other._ar_peppol_apply_event({"response_code": "PD"})
         self.assertEqual(other.ar_peppol_state, "paid")
         self.assertIn("PD", other.message_ids[:1].body)
+        for late in ({"state": "failed"}, {"response_code": "RE"}, {"response_code": "AB"}, {"state": "delivered"}):
+            other._ar_peppol_apply_event(late)
+            self.assertEqual(other.ar_peppol_state, "paid", late)
 
-    def test_webhooks(self):
-        move = self._invoice(self.partner_be, [{}])
-        move.write(
-            {"ar_peppol_state": "sent", "ar_peppol_message_id": "guid-7", "ar_peppol_connector_id": self.storecove.id}
+    def test_webhook_payloads_as_documented(self):
+        # Storecove: WebhookInstance {guid, body: "<event JSON>"}, no signature (URL token)
+        events = self.storecove._parse_webhook({}, storecove_webhook("guid-7", "succeeded", instance="inst-1"))
+        self.assertEqual(
+            (events[0]["message_id"], events[0]["state"], events[0]["event_id"]), ("guid-7", "delivered", "inst-1")
         )
-        body = json.dumps(
+        self.assertEqual(self.storecove._parse_webhook({}, storecove_webhook("guid-7", "failed"))[0]["state"], "failed")
+        with self.assertRaises(PeppolConnectorError):
+            self.storecove._parse_webhook({}, b"not json")
+        # Billit: Message webhook, EntityDetail + MessageAdditionalInformation.EInvoiceFlowState
+        billit = self.env["ar.peppol.connector"].create(
+            {"name": "Billit", "provider": "billit", "base_url": self.ap.url, "webhook_secret": "b-secret"}
+        )
+        body, headers = billit_webhook(1001, "Refused", "No Valid VAT")
+        [event] = billit._parse_webhook(headers, body)
+        self.assertEqual((event["message_id"], event["response_code"], event["reason"]), ("1001", "RE", "No Valid VAT"))
+        body, headers = billit_webhook(1001, "Delivered")
+        self.assertEqual(billit._parse_webhook(headers, body)[0]["state"], "delivered")
+        body, headers = billit_webhook(1001, "Accepted")
+        self.assertEqual(billit._parse_webhook(headers, body)[0]["response_code"], "AP")
+        # nested as EntityDetail.OrderMessage: read the same way
+        nested = json.dumps(
             {
-                "event_type": "invoice_response",
-                "guid": "evt",
-                "body": json.dumps({"guid": "guid-7", "response_code": "RE", "response_reason": "Duplicate"}),
+                "UpdatedEntityType": "Message",
+                "EntityDetail": {
+                    "OrderMessage": {
+                        "OrderID": 1002,
+                        "MessageAdditionalInformation": {"EInvoiceFlowState": "Accepted"},
+                    }
+                },
             }
         ).encode()
-        signature = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-        events = self.storecove._parse_webhook({"X-Storecove-Signature": signature}, body)
-        self.assertEqual(events[0]["response_code"], "RE")
-        with self.assertRaises(PeppolConnectorError):
-            self.storecove._parse_webhook({"X-Storecove-Signature": "forged"}, body)
-        billit = self.env["ar.peppol.connector"].create(
-            {
-                "name": "Billit",
-                "provider": "billit",
-                "base_url": self.ap.url,
-                "api_key": "k",
-                "webhook_secret": "b-secret",
-            }
-        )
-        body = json.dumps({"OrderID": 1001, "ResponseCode": "PD"}).encode()
         stamp = str(int(time.time()))
-        signature = hmac.new(b"b-secret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        events = billit._parse_webhook({"Billit-Signature": f"t={stamp},s={signature}"}, body)
-        self.assertEqual(
-            events, [{"message_id": "1001", "answer": body.decode(), "response_code": "PD", "reason": None}]
-        )
+        signature = hmac.new(b"b-secret", stamp.encode() + b"." + nested, hashlib.sha256).hexdigest()
+        [event] = billit._parse_webhook({"Billit-Signature": f"t={stamp},s={signature}"}, nested)
+        self.assertEqual((event["message_id"], event["response_code"]), ("1002", "AP"))
+        # forged, old, wrong secret or malformed header: refused as unauthenticated
+        for headers in (
+            {"Billit-Signature": f"t={stamp},s={'0' * 64}"},
+            billit_webhook(1001, "Accepted", stamp=int(time.time()) - 3600)[1],
+            billit_webhook(1001, "Accepted", secret=b"other")[1],
+            {"Billit-Signature": "garbage"},
+            {"Billit-Signature": "t=abc,s=def"},
+            {},
+        ):
+            with self.subTest(headers=headers), self.assertRaises(PeppolConnectorError) as caught:
+                billit._parse_webhook(headers, billit_webhook(1001, "Accepted")[0])
+            self.assertEqual(caught.exception.kind, "auth")
+
+    def test_transmission_rechecks_validation(self):
+        move = self._invoice(self.partner_be, [{}])
+        tampered = move._ar_peppol_export()[0].replace(b"urn:fdc:peppol.eu:2017:poacc:billing:01:1.0", b"urn:x")
+        move.ubl_cii_xml_file = base64.b64encode(tampered)
+        move._ar_peppol_queue(self.storecove)
+        before = len(self.ap.requests)
+        self.env["account.move"]._cron_ar_peppol_transmit()
+        self.assertEqual(move.ar_peppol_state, "invalid")
+        self.assertEqual(len(self.ap.requests), before, "nothing reached the access point")
+        self.assertIn("no longer passes", move.activity_ids.note)
+
+    def test_sandbox_stays_labelled(self):
+        move = self._invoice(self.partner_be, [{}])
+        move.ubl_cii_xml_file = base64.b64encode(move._ar_peppol_export()[0])
+        move._ar_peppol_queue(self.sandbox)
+        self.env["account.move"]._cron_ar_peppol_transmit()
+        self.assertEqual(move.ar_peppol_state, "sent")
+        self.assertIn("SANDBOX", move.message_ids[:1].body)
+        self.assertIn("SANDBOX", dict(self.sandbox._fields["provider"].selection)["sandbox"])
 
 
 @tagged("post_install", "-at_install")
@@ -225,8 +291,8 @@ class TestFetchRules(PeppolCommon):
 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            for name in os.listdir(RULES_PATH):
-                archive.write(os.path.join(RULES_PATH, name), f"peppol-bis-3/xslt/{name}")
+            for name in os.listdir(cls.rules_dir):
+                archive.write(os.path.join(cls.rules_dir, name), f"peppol-bis-3/xslt/{name}")
         files = {"/rules.zip": buffer.getvalue(), "/not-a-zip": b"<html>oops</html>"}
 
         class Handler(BaseHTTPRequestHandler):
@@ -257,7 +323,7 @@ class TestFetchRules(PeppolCommon):
         self.company.ar_peppol_rules_url = f"{self.rules_url}/missing.zip"
         with self.assertRaises(UserError):
             self.company._ar_peppol_fetch_rules()
-        self.assertEqual(self.company.ar_peppol_rules_path, RULES_PATH)
+        self.assertFalse(self.company.ar_peppol_rules_path)
         self.company.ar_peppol_rules_url = f"{self.rules_url}/rules.zip"
         action = settings.action_ar_peppol_fetch_rules()
         self.assertEqual(action["params"]["type"], "success")

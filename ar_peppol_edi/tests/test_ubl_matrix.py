@@ -152,3 +152,35 @@ class TestUblMatrix(PeppolCommon):
             ],
         )
         self._assert_valid(move)
+
+    def test_dutch_buyer_known_by_vat_only_no_empty_company_id(self):
+        # Odoo's own builder writes <cbc:CompanyID schemeID="0106"/> (empty: PEPPOL-EN16931-R008)
+        buyer = self._peppol_partner(
+            "Koper BV", "NL", vat="NL000099998B57", street="Damrak 1", zip="1012 LG", city="Amsterdam"
+        )
+        self.assertFalse(buyer.company_registry)
+        move = self._invoice(buyer, [{"taxes": self.tax_eu}], delivery_date="2026-01-10")
+        root = self._assert_valid(move)
+        legal = root.find("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity", NS)
+        self.assertIsNone(legal.find("cbc:CompanyID", NS))
+        self.assertFalse([el for el in root.iter() if len(el) == 0 and not (el.text or "").strip()])
+
+    def test_buyer_without_electronic_address(self):
+        # derivable from the VAT number: written (R010 satisfied)
+        buyer = self._peppol_partner(
+            "Käufer GmbH", "DE", vat="DE123456788", street="Hauptstraße 5", zip="10115", city="Berlin"
+        )
+        buyer.write({"peppol_eas": False, "peppol_endpoint": False})
+        root = self._assert_valid(self._invoice(buyer, [{"taxes": self.tax_eu}], delivery_date="2026-01-10"))
+        endpoint = root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS)
+        self.assertEqual((endpoint.get("schemeID"), endpoint.text), ("9930", "DE123456788"))
+        # nothing to derive (buyer outside the EU, no Peppol address): refused before any rule runs,
+        # even for a company whose rules are missing
+        outside = self._peppol_partner("Buyer Inc", "US", street="1 Main Street", zip="10001", city="New York")
+        self.company.ar_peppol_rules_path = "/nonexistent/rules"
+        move = self._invoice(outside, [{"taxes": self.tax_export}])
+        _xml, errors = move._ar_peppol_export()
+        self.assertTrue(any("Peppol address" in error for error in errors), errors)
+        move.action_ar_peppol_validate()
+        self.assertEqual(move.ar_peppol_state, "invalid")
+        self.assertEqual(move.ar_peppol_finding_ids.mapped("stage"), ["EXPORT"])

@@ -10,14 +10,25 @@ NS = {
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
+# Peppol BIS "Invoice Response 3" and "Message Level Response 3" (docs.peppol.eu/poacc/upgrade-3):
+# both are UBL ApplicationResponse documents, told apart by their CustomizationID.
+INVOICE_RESPONSE_3 = "urn:fdc:peppol.eu:poacc:trns:invoice_response:3"
+MLR_3 = "urn:fdc:peppol.eu:poacc:trns:mlr:3"
+
+
 def parse_invoice_response(xml):
-    """``{"invoice": <referenced invoice number>, "code": <UNCL4343 code>, "reason": <text>}``,
-    or None when ``xml`` is not an ApplicationResponse with a document response."""
+    """``{"kind": "invoice_response"|"mlr", "invoice": <referenced document number>,
+    "code": <UNCL4343 code>, "reason": <text>}``, or None when ``xml`` is not a Peppol
+    Invoice Response 3 or Message Level Response 3 with a document response."""
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError:
         return None
     if etree.QName(root).namespace != NS["ar"]:
+        return None
+    customization = (root.findtext("cbc:CustomizationID", namespaces=NS) or "").strip()
+    kind = {INVOICE_RESPONSE_3: "invoice_response", MLR_3: "mlr"}.get(customization)
+    if not kind:
         return None
     response = root.find("cac:DocumentResponse", NS)
     if response is None:
@@ -32,4 +43,32 @@ def parse_invoice_response(xml):
     reason = "; ".join(t for t in texts if t) or None
     if not code or not invoice:
         return None
-    return {"invoice": invoice, "code": code.upper(), "reason": reason}
+    return {"kind": kind, "invoice": invoice, "code": code.upper(), "reason": reason}
+
+
+def build_invoice_response(invoice, code, reason=None, issue_date="2026-01-01", response_id="IR-1"):
+    """A minimal Peppol Invoice Response 3 (ApplicationResponse) answering ``invoice`` with
+    ``code`` (what a buyer's access point forwards; the sandbox connector uses it)."""
+    E = "{%s}"
+    root = etree.Element(
+        E % NS["ar"] + "ApplicationResponse", nsmap={None: NS["ar"], "cac": NS["cac"], "cbc": NS["cbc"]}
+    )
+
+    def sub(parent, tag, text=None):
+        prefix, name = tag.split(":")
+        el = etree.SubElement(parent, E % NS[prefix] + name)
+        if text is not None:
+            el.text = text
+        return el
+
+    sub(root, "cbc:CustomizationID", INVOICE_RESPONSE_3)
+    sub(root, "cbc:ProfileID", "urn:fdc:peppol.eu:poacc:bis:invoice_response:3")
+    sub(root, "cbc:ID", response_id)
+    sub(root, "cbc:IssueDate", issue_date)
+    document = sub(root, "cac:DocumentResponse")
+    response = sub(document, "cac:Response")
+    sub(response, "cbc:ResponseCode", code)
+    if reason:
+        sub(sub(response, "cac:Status"), "cbc:StatusReason", reason)
+    sub(sub(document, "cac:DocumentReference"), "cbc:ID", invoice)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

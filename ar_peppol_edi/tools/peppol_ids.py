@@ -20,8 +20,10 @@ from stdnum.lu import tva as lu_tva
 from stdnum.nl import btw as nl_btw
 
 PARTICIPANT_SCHEME = "iso6523-actorid-upis"
-SML_ZONE_PRODUCTION = "edelivery.tech.ec.europa.eu"
-SML_ZONE_TEST = "acc.edelivery.tech.ec.europa.eu"
+# OpenPeppol operates the SML since 2026 (the European Commission's edelivery.tech.ec.europa.eu
+# zones are retired): production and test (SMK) DNS zones
+SML_ZONE_PRODUCTION = "participant.sml.prod.tech.peppol.org"
+SML_ZONE_TEST = "participant.sml.test.tech.peppol.org"
 
 BIS3_INVOICE_DOCTYPE = (
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"

@@ -1,8 +1,15 @@
 """Peppol participant discovery: SML (DNS NAPTR) then SMP over HTTP. No registry.
 
-:func:`lookup` returns a dict ``{"state", "smp_url", "message"}`` where state is one of
-``reachable`` (the buyer accepts the document type), ``not_registered``,
-``doctype_not_supported`` or ``error`` (network trouble: try again later).
+:func:`lookup` returns ``{"state", "smp_url", "message", "accepts"}`` where state is one of
+``reachable`` (the buyer accepts the first document type asked, the BIS 3 invoice),
+``not_registered``, ``doctype_not_supported`` or ``error`` (network trouble: try again later),
+and ``accepts`` maps each document type asked to True/False.
+
+The SMP answers follow the Peppol SMP 1.0 specification (busdox ``ServiceGroup`` and
+``SignedServiceMetadata``): a ``ServiceMetadata`` holds either ``ServiceInformation`` or a
+``Redirect`` (``href`` to another SMP's answer for the same document type), which is followed
+once; a second redirect is an error. Every HTTP call has a time-out (connect and read) and
+answers larger than :data:`MAX_ANSWER` are refused.
 """
 
 from urllib.parse import quote, unquote
@@ -20,6 +27,11 @@ from .peppol_ids import (
 )
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+MAX_ANSWER = 512 * 1024  # an SMP answer is a few kB; signed ones with certificates ~20 kB
+
+
+class SmpAnswerError(ValueError):
+    """The SMP answer cannot be used (too large, redirect loop)."""
 
 
 def resolve_smp_url(eas, endpoint, zone=SML_ZONE_PRODUCTION, resolver=None, timeout=5.0):
@@ -46,46 +58,87 @@ def resolve_smp_url(eas, endpoint, zone=SML_ZONE_PRODUCTION, resolver=None, time
 
 
 def _get(session, url, timeout):
-    return session.get(url, timeout=timeout, headers={"Accept": "application/xml"})
+    """GET with time-outs and a size cap; returns (status, content)."""
+    # one scalar time-out (connect and each read), as Odoo's test harness expects a number
+    with session.get(url, timeout=timeout, headers={"Accept": "application/xml"}, stream=True) as response:
+        content = b""
+        for chunk in response.iter_content(16384):
+            content += chunk
+            if len(content) > MAX_ANSWER:
+                raise SmpAnswerError(f"the SMP answer of {url} is larger than {MAX_ANSWER // 1024} kB")
+        if response.status_code != 404:
+            response.raise_for_status()
+        return response.status_code, content
+
+
+def _service_metadata(session, url, timeout):
+    """The ServiceInformation's process ids of a document type, following one Redirect."""
+    for hop in range(2):
+        status, content = _get(session, url, timeout)
+        if status == 404:
+            return None
+        root = etree.fromstring(content, _PARSER)
+        redirect = next(root.iter("{*}Redirect"), None)
+        if redirect is None:
+            return {(el.text or "").strip() for el in root.iter("{*}ProcessIdentifier")}
+        if hop:
+            raise SmpAnswerError(f"the SMP redirected twice ({url})")
+        url = redirect.get("href") or ""
+        if not url.startswith(("http://", "https://")):
+            raise SmpAnswerError("the SMP redirect has no address")
+    return None
 
 
 def lookup(
     eas, endpoint, doctypes, *, smp_url=None, zone=SML_ZONE_PRODUCTION, resolver=None, timeout=10.0, session=None
 ):
-    """Discover whether participant ``eas:endpoint`` accepts one of ``doctypes`` on Peppol."""
+    """Discover which of ``doctypes`` participant ``eas:endpoint`` accepts on Peppol."""
     session = session or requests.Session()
     pid = participant_id(eas, endpoint)
+    accepts = dict.fromkeys(doctypes, False)
     try:
         if not smp_url:
             smp_url = resolve_smp_url(eas, endpoint, zone=zone, resolver=resolver, timeout=timeout)
             if not smp_url:
-                return {"state": "not_registered", "smp_url": False, "message": f"{pid} is not in the SML"}
+                return {
+                    "state": "not_registered",
+                    "smp_url": False,
+                    "message": f"{pid} is not in the SML ({zone})",
+                    "accepts": accepts,
+                }
         smp_url = smp_url.rstrip("/")
-        group = _get(session, f"{smp_url}/{quote(pid, safe='')}", timeout)
-        if group.status_code == 404:
-            return {"state": "not_registered", "smp_url": smp_url, "message": f"{pid} is unknown to its SMP"}
-        group.raise_for_status()
-        root = etree.fromstring(group.content, _PARSER)
+        status, content = _get(session, f"{smp_url}/{quote(pid, safe='')}", timeout)
+        if status == 404:
+            return {
+                "state": "not_registered",
+                "smp_url": smp_url,
+                "message": f"{pid} is unknown to its SMP",
+                "accepts": accepts,
+            }
+        root = etree.fromstring(content, _PARSER)
         hrefs = [unquote(el.get("href") or "") for el in root.iter("{*}ServiceMetadataReference")]
         for doctype in doctypes:
             wanted = f"{DOCTYPE_SCHEME}::{doctype}"
             if not any(href.endswith(wanted) for href in hrefs):
                 continue
-            meta = _get(session, f"{smp_url}/{quote(pid, safe='')}/services/{quote(wanted, safe='')}", timeout)
-            if meta.status_code == 404:
-                continue
-            meta.raise_for_status()
-            meta_root = etree.fromstring(meta.content, _PARSER)
-            processes = {(el.text or "").strip() for el in meta_root.iter("{*}ProcessIdentifier")}
-            redirect = next(meta_root.iter("{*}Redirect"), None)
-            if BIS3_PROCESS in processes or redirect is not None:
-                return {"state": "reachable", "smp_url": smp_url, "message": f"{pid} accepts {doctype}"}
+            processes = _service_metadata(
+                session, f"{smp_url}/{quote(pid, safe='')}/services/{quote(wanted, safe='')}", timeout
+            )
+            accepts[doctype] = bool(processes and BIS3_PROCESS in processes)
+        if accepts[doctypes[0]]:
+            return {"state": "reachable", "smp_url": smp_url, "message": f"{pid} accepts BIS 3", "accepts": accepts}
         return {
             "state": "doctype_not_supported",
             "smp_url": smp_url,
-            "message": f"{pid} is on Peppol but does not accept Peppol BIS Billing 3.0",
+            "message": f"{pid} is on Peppol but does not accept Peppol BIS Billing 3.0 invoices",
+            "accepts": accepts,
         }
     except (requests.RequestException, etree.XMLSyntaxError, ValueError) as exc:
-        return {"state": "error", "smp_url": smp_url or False, "message": str(exc)[:500]}
+        return {"state": "error", "smp_url": smp_url or False, "message": str(exc)[:500], "accepts": accepts}
     except Exception as exc:  # noqa: BLE001 - dns errors (timeout, no nameserver) are not fatal
-        return {"state": "error", "smp_url": smp_url or False, "message": f"{type(exc).__name__}: {exc}"[:500]}
+        return {
+            "state": "error",
+            "smp_url": smp_url or False,
+            "message": f"{type(exc).__name__}: {exc}"[:500],
+            "accepts": accepts,
+        }

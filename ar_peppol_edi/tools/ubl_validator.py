@@ -25,6 +25,11 @@ import zipfile
 
 from lxml import etree
 
+try:
+    from .rules_store import how_to_provide, rules_version
+except ImportError:  # run as the helper script (``python ubl_validator.py --serve``)
+    from rules_store import how_to_provide, rules_version
+
 NS_INV = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CN = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -112,6 +117,7 @@ class UblValidator:
         except ImportError as exc:
             raise RulesUnavailable("the saxonche engine is not installed") from exc
         self.location = location
+        self.version = rules_version(found["CEN"], found["PEPPOL"])
         self.proc = PySaxonProcessor(license=False)
         xslt = self.proc.new_xslt30_processor()
         self.stages = []
@@ -208,7 +214,7 @@ def serve(location):
         out.write(json.dumps({"ready": False, "error": str(exc)}).encode() + b"\n")
         out.flush()
         return 1
-    out.write(json.dumps({"ready": True}).encode() + b"\n")
+    out.write(json.dumps({"ready": True, "version": validator.version}).encode() + b"\n")
     out.flush()
     stdin = sys.stdin.buffer
     while True:
@@ -252,6 +258,7 @@ class ValidatorProcess:
         if not hello.get("ready"):
             self.close()
             raise RulesUnavailable(hello.get("error") or "the validation engine could not start")
+        self.version = hello.get("version") or ""
 
     def alive(self):
         return self.proc.poll() is None and self.pid == os.getpid()
@@ -264,7 +271,9 @@ class ValidatorProcess:
                 line = self.proc.stdout.readline()
                 if not line:
                     raise RulesUnavailable("the validation engine stopped")
-                return json.loads(line)
+                result = json.loads(line)
+                result["version"] = self.version
+                return result
             except (OSError, ValueError) as exc:
                 self.close()
                 raise RulesUnavailable(f"the validation engine failed: {exc}") from exc
@@ -290,7 +299,7 @@ def close_all():
 def get_validator(location):
     """The validator for ``location``: rules compiled once per Odoo process (thread-safe)."""
     if not location:
-        raise RulesUnavailable("no rules location configured")
+        raise RulesUnavailable(how_to_provide())
     try:
         stamp = os.path.getmtime(location)
     except OSError as exc:
