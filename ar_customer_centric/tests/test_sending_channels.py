@@ -36,6 +36,9 @@ class TestSendingChannels(SendingCommon):
 
     def test_email_pdf_only_drops_xml(self):
         self.email_customer.ar_email_pdf_only = True
+        # a BIS 3 file needs the buyer's electronic address (PEPPOL-EN16931-R010): ar_peppol_edi's
+        # builder derives it from the VAT number and refuses a buyer without any
+        self.email_customer.vat = "BE0477472701"
         move = self._invoice(self.email_customer)
         self._send(move, invoice_edi_format="ubl_bis3")
         names = self._mails(move).attachment_ids.mapped("name")
