@@ -20,6 +20,8 @@
         "views/ar_dunning_run_views.xml",
         "views/ar_dunning_kpi_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "report/report_invoice_templates.xml",
         "views/ar_dunning_menus.xml",
     ],
 }

@@ -20,6 +20,13 @@ class AccountMove(models.Model):
         readonly=True,
         help="Debit note invoicing the interest and fees.",
     )
+    ar_dunning_de_notice = fields.Boolean(
+        string="Default Notice Printed",
+        copy=False,
+        readonly=True,
+        help="The invoice told a German consumer that they are in default 30 days after due date and receipt "
+        "(§ 286(3) BGB); without it a consumer is only in default after a reminder.",
+    )
     ar_dunning_item_ids = fields.One2many("ar.dunning.item", "move_id", string="Reminder History", readonly=True)
 
     # EXTENDS 'account'
@@ -36,7 +43,17 @@ class AccountMove(models.Model):
                         partner=held[0].commercial_partner_id.display_name,
                     )
                 )
-        return super()._post(soft=soft)
+        posted = super()._post(soft=soft)
+        de_consumers = posted.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.commercial_partner_id.country_id.code == "DE"
+                and m.commercial_partner_id._ar_dunning_customer_type() == "b2c"
+            )
+        )
+        if de_consumers:
+            de_consumers.ar_dunning_de_notice = True  # the invoice report prints the notice for them
+        return posted
 
     @api.model
     def _ar_dunning_pending_tx_move_ids(self, moves):

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.dunning_level import band_fee, interest_amount
+from ..tools.dunning_level import band_fee
+from ..tools.late_payment_law import half_year_label, interest_by_periods
 
 CUSTOMER_TYPES = [("b2b", "Business (B2B)"), ("b2c", "Consumer (B2C)")]
 
@@ -9,6 +12,7 @@ CUSTOMER_TYPES = [("b2b", "Business (B2B)"), ("b2c", "Consumer (B2C)")]
 class ArDunningInterestRate(models.Model):
     _name = "ar.dunning.interest.rate"
     _description = "Statutory Late-Payment Interest Rate"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "country_id, customer_type, date_from desc"
 
     country_id = fields.Many2one("res.country", required=True, index=True)
@@ -41,8 +45,54 @@ class ArDunningInterestRate(models.Model):
             if r.country_id == country and r.customer_type == customer_type
         ]
 
-    def _compute_interest(self, amount, due_date, on_date, country, customer_type):
-        return interest_amount(amount, due_date, on_date, self._get_periods(country, customer_type))
+    def _compute_interest(self, amount, start, on_date, *, country, customer_type, periods=None):
+        """(interest, missing) from ``start`` to ``on_date`` included; ``missing`` names the half-years
+        without a rate as 'country / type / H2-2026' (the claim is then blocked, never 0)."""
+        if periods is None:
+            periods = self._get_periods(country, customer_type)
+        interest, missing = interest_by_periods(amount, start, on_date, periods)
+        return interest, [self._missing_label(country, customer_type, day) for day in missing]
+
+    @api.model
+    def _missing_label(self, country, customer_type, day):
+        return self.env._(
+            "%(country)s / %(type)s / %(half)s",
+            country=country.name or self.env._("No country"),
+            type=dict(self._fields["customer_type"]._description_selection(self.env))[customer_type],
+            half=half_year_label(day),
+        )
+
+    @api.model
+    def _cron_remind_next_rates(self):
+        """Late June and late December: an activity asking to enter the rates of the next half-year."""
+        today = fields.Date.context_today(self)
+        if (today.month, today.day) < (6, 15) or (6, 30) < (today.month, today.day) < (12, 15):
+            return
+        if today.month <= 6:
+            next_start = today.replace(month=7, day=1)
+        else:
+            next_start = today.replace(year=today.year + 1, month=1, day=1)
+        rates = self.search([("date_to", ">=", today - timedelta(days=366))])
+        for (country, ctype), group in rates.grouped(lambda r: (r.country_id, r.customer_type)).items():
+            if any(r.date_from <= next_start <= r.date_to for r in group):
+                continue
+            latest = group.sorted("date_to")[-1]
+            summary = self.env._(
+                "Enter the statutory rate of %(half)s for %(country)s / %(type)s",
+                half=half_year_label(next_start),
+                country=country.name,
+                type=dict(self._fields["customer_type"]._description_selection(self.env))[ctype],
+            )
+            if latest.activity_ids.filtered(lambda a, s=summary: a.summary == s):
+                continue
+            manager = self.env.ref("account.group_account_manager").user_ids[:1] or self.env.ref("base.user_admin")
+            latest.activity_schedule(
+                act_type_xmlid="mail.mail_activity_data_todo",
+                date_deadline=next_start,
+                summary=summary,
+                note=latest.legal_basis,
+                user_id=manager.id,
+            )
 
 
 class ArDunningFeeRule(models.Model):
@@ -58,6 +108,13 @@ class ArDunningFeeRule(models.Model):
     prior_notice_days = fields.Integer(
         help="Fees may only be claimed when a first reminder was sent at least this many days before "
         "(14 for Belgian consumers and for the Dutch 14-day letter; 0 = due without reminder).",
+    )
+    basis = fields.Selection(
+        [("invoice", "Per late invoice"), ("total", "On the total claimed")],
+        required=True,
+        default="invoice",
+        help="Per late invoice: the EUR 40 of Directive 2011/7/EU (CJEU C-585/20, C-78/22). On the total claimed: "
+        "the Dutch WIK scale and the Belgian consumer caps are computed once on the amount due of the reminder.",
     )
     band_ids = fields.One2many("ar.dunning.fee.band", "rule_id", string="Scale", copy=True)
     legal_basis = fields.Char(translate=True)

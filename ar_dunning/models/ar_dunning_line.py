@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
 from .ar_dunning_policy import TONE_SELECTION
@@ -24,6 +25,7 @@ EXCLUSION_REASONS = [
     ("handed_over", "Handed over to agency"),
     ("no_contact", "No e-mail address"),
     ("manual", "Excluded by the accountant"),
+    ("rate_missing", "No statutory interest rate"),
 ]
 LEGAL_REGIMES = [
     ("b2b", "Business"),
@@ -63,6 +65,28 @@ class ArDunningLine(models.Model):
         help="Collection costs the customer will owe if they do not pay in time (Dutch 14-day letter).",
     )
     amount_claimed = fields.Monetary(string="Total Claimed", compute="_compute_amount_claimed")
+    notice_end = fields.Date(
+        string="Notice Period Ends",
+        readonly=True,
+        help="Last day of the 14 days this reminder gives a Belgian or Dutch consumer before costs and interest "
+        "(Belgium: from the day after an e-mail or the third working day after a letter; the Netherlands: from "
+        "the day after receipt).",
+    )
+    first_notice = fields.Boolean(
+        readonly=True, help="The first reminder after the due date for at least one invoice (free in Belgium)."
+    )
+    rate_missing = fields.Text(
+        string="Missing Interest Rates",
+        readonly=True,
+        help="Country / customer type / half-year without a statutory rate: the reminder cannot be sent until "
+        "the rate is entered (Invoicing > Configuration > Follow-up > Late-Payment Interest Rates).",
+    )
+    blocked = fields.Boolean(compute="_compute_blocked", store=True)
+    legal_text = fields.Text(
+        compute="_compute_legal_text",
+        help="What the law lets this reminder state, in the customer's language (rendered by the templates).",
+    )
+
     state = fields.Selection(
         [("draft", "To Send"), ("excluded", "Excluded"), ("done", "Sent"), ("error", "Error")],
         default="draft",
@@ -109,15 +133,148 @@ class ArDunningLine(models.Model):
                 line.level_id.action_email and not line.contact_id.email
             )
 
+    @api.depends("legal_regime", "first_notice", "notice_end", "fee_announced", "fee_total", "interest_total", "lang")
+    def _compute_legal_text(self):
+        for line in self:
+            line.legal_text = line.with_context(lang=line.lang)._ar_legal_sentences() or False
+
+    def _ar_legal_sentences(self):
+        """The legal statements of one reminder (sources in tools/late_payment_law.py)."""
+        self.ensure_one()
+        env = self.env
+        lang = env.lang
+
+        def money(amount):
+            return format_amount(env, amount, self.currency_id, lang_code=lang)
+
+        company = self.company_id
+        regime = self.legal_regime
+        country = self.partner_id.commercial_partner_id.country_id.code
+        charges = bool(self.fee_total or self.interest_total)
+        sentences = []
+        if regime == "be_b2c" and self.first_notice:
+            # art. XIX.2 § 1 CEL: amount, due date (table), enterprise number, end of the period, damages
+            sentences.append(
+                env._(
+                    "This first reminder is free of charge. You have until %(end)s (14 calendar days) to pay the "
+                    "amount due of %(amount)s; the due date of each invoice is in the table above.",
+                    end=format_date(env, self.notice_end, lang_code=lang),
+                    amount=money(self.amount_overdue),
+                )
+            )
+            if self.fee_announced:
+                sentences.append(
+                    env._(
+                        "If it is not paid by then, our terms entitle us to damages of %(fee)s and to late-payment "
+                        "interest (Book XIX of the Belgian Code of Economic Law).",
+                        fee=money(self.fee_announced),
+                    )
+                )
+            else:
+                sentences.append(
+                    env._(
+                        "If it is not paid by then, late-payment interest at the legal interest rate will be due "
+                        "(Book XIX of the Belgian Code of Economic Law)."
+                    )
+                )
+            sentences.append(
+                env._(
+                    "%(company)s, enterprise number %(number)s.",
+                    company=company.name,
+                    number=company.company_registry or company.vat or "",
+                )
+            )
+        elif regime == "be_b2c" and charges:
+            sentences.append(
+                env._(
+                    "The 14 days given by our first reminder have ended: the amounts above are claimed under Book "
+                    "XIX of the Belgian Code of Economic Law."
+                )
+            )
+        elif regime == "nl_b2c" and self.first_notice and self.fee_announced:
+            # art. 6:96(6) BW: one amount, the end date and the exact costs
+            sentences.append(
+                env._(
+                    "This is our 14-day letter. Please pay %(amount)s no later than %(end)s. If you do not, you "
+                    "will owe collection costs of %(fee)s (art. 6:96 of the Dutch Civil Code) as well as the "
+                    "statutory interest.",
+                    amount=money(self.amount_overdue),
+                    end=format_date(env, self.notice_end, lang_code=lang),
+                    fee=money(self.fee_announced),
+                )
+            )
+        elif regime == "nl_b2c" and self.fee_total:
+            sentences.append(
+                env._(
+                    "The collection costs are those announced in our 14-day letter (art. 6:96 of the Dutch Civil Code)."
+                )
+            )
+        elif country == "DE" and regime in ("b2b", "de_b2c"):
+            sentences += self._ar_legal_sentences_de()
+        elif regime == "b2b" and charges:
+            if country == "NL" and not company.ar_dunning_nl_b2b_fee_rule_id:
+                sentences.append(
+                    env._(
+                        "Statutory commercial interest is due from the day after the due date (art. 6:119a of the "
+                        "Dutch Civil Code), and collection costs on the total principal according to the WIK scale "
+                        "(art. 6:96)."
+                    )
+                )
+            elif country != "NL":
+                sentences.append(
+                    env._(
+                        "Under the rules on late payment in commercial transactions (Directive 2011/7/EU), "
+                        "statutory interest is due from the day after the due date, and a fixed compensation of "
+                        "EUR 40 per late invoice, without a reminder being needed."
+                    )
+                )
+        return "\n".join(sentences)
+
+    def _ar_legal_sentences_de(self):
+        """§§ 286, 288 BGB: when default started, the rate above the base rate, the Verzugspauschale."""
+        env = self.env
+        company = self.company_id
+        regime = self.legal_regime
+        sentences = []
+        if self.partner_id._ar_dunning_de_date_agreed(company):
+            sentences.append(
+                env._(
+                    "The payment date was agreed in our contract: you have been in default since the day after "
+                    "the due date, without a further reminder (§ 286(2) BGB)."
+                )
+            )
+        elif self.first_notice:
+            sentences.append(env._("With this reminder you are in default of payment (§ 286(1) BGB)."))
+        if self.interest_total:
+            sentences.append(
+                env._(
+                    "Default interest: %(points)s percentage points above the base rate (§ 288 BGB), from the "
+                    "start of the default.",
+                    points=9 if regime == "b2b" else 5,
+                )
+            )
+        if self.fee_total and regime == "b2b":
+            sentences.append(env._("The fee is the lump sum for late payment of EUR 40 per invoice (§ 288(5) BGB)."))
+        return sentences
+
+    @api.depends("rate_missing")
+    def _compute_blocked(self):
+        for line in self:
+            line.blocked = bool(line.rate_missing)
+
     @api.depends("interest_total", "fee_total", "amount_overdue")
     def _compute_amount_claimed(self):
         for line in self:
             line.amount_claimed = line.amount_overdue + line.interest_total + line.fee_total
 
-    @api.depends("run_id.date", "policy_id.payment_days")
+    @api.depends("run_id.date", "policy_id.payment_days", "notice_end")
     def _compute_payment_deadline(self):
         for line in self:
-            line.payment_deadline = line.run_id.date + timedelta(days=line.policy_id.payment_days or 14)
+            # a consumer's statutory 14 days (BE: from the day after an e-mail or the 3rd working day after
+            # a letter; NL: from the day after receipt) end later than "run date + 14": state the legal end
+            line.payment_deadline = line.notice_end or line.run_id.date + timedelta(
+                days=line.policy_id.payment_days or 14
+            )
 
     def _compute_pay_url(self):
         for line in self:

@@ -2,7 +2,7 @@ import csv
 import io
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import odoo.modules.module
 from odoo import api, fields, models
@@ -12,8 +12,19 @@ from odoo.tools import split_every
 from odoo.tools.pdf import merge_pdf
 
 from ..tools.dunning_level import days_overdue, next_level, tone_from_score
+from ..tools.late_payment_law import (
+    be_b2c_damages,
+    be_b2c_interest_rate,
+    be_b2c_period,
+    de_default_start,
+    nl_b2c_costs,
+    nl_b2c_period,
+)
 
 _logger = logging.getLogger(__name__)
+# days we assume an invoice or a reminder letter takes to reach a German debtor (§ 286 BGB counts
+# from receipt); later receipt means later default, never a claim too early
+DE_LETTER_DAYS = 3
 
 
 class ArDunningRun(models.Model):
@@ -55,6 +66,8 @@ class ArDunningRun(models.Model):
     handover_pdf_id = fields.Many2one("ir.attachment", string="Agency Dossier (PDF)", readonly=True, copy=False)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_progress", string="Overdue Claimed")
+    blocked_count = fields.Integer(string="Blocked", compute="_compute_rate_warning")
+    rate_warning = fields.Text(string="Missing Interest Rates", compute="_compute_rate_warning")
 
     @api.depends("date", "company_id")
     def _compute_name(self):
@@ -82,6 +95,16 @@ class ArDunningRun(models.Model):
             total = c["done"] + c["draft"]
             run.progress = 100.0 * c["done"] / total if total else 0.0
             run.amount_total = amounts[run.id]
+
+    @api.depends("line_ids.rate_missing", "line_ids.state", "line_ids.selected")
+    def _compute_rate_warning(self):
+        for run in self:
+            blocked = run.line_ids.filtered(lambda x: x.blocked and x.state == "draft" and x.selected)
+            labels = []
+            for line in blocked:
+                labels += [label for label in line.rate_missing.splitlines() if label not in labels]
+            run.blocked_count = len(blocked)
+            run.rate_warning = "\n".join(labels) or False
 
     # ------------------------------------------------------------------
     # Entry point
@@ -122,6 +145,7 @@ class ArDunningRun(models.Model):
                 .with_context(ar_dunning_automatic=True)
                 ._run_batch(policy_ids=company_policies.ids, company=company)
             )
+            run._exclude_blocked()
             run._execute()
 
     # ------------------------------------------------------------------
@@ -220,29 +244,114 @@ class ArDunningRun(models.Model):
             items.append((line, days, None if reason else new_index, reason))
         return best, items
 
-    def _item_charges(self, line, days, level, *, partner, ctype, charges):
-        """(interest, fee) claimed on one overdue invoice at this level.
+    def _legal_history(self, moves):
+        """What earlier reminders mean legally, for the invoices of the run, in two queries.
 
-        Where the fee rule requires a prior notice (Belgian consumers: 14 days after the free
-        first reminder; Dutch 14-day letter), neither costs nor interest are claimed before the
-        notice period ended, and interest only runs from its end.
+        :returns: {"notice": {move_id: (date, channel)} first reminder sent after the due date,
+                   "invoiced": {move_id: [interest, fee]} already posted on a charges invoice,
+                   "announced": {partner_id: amount} costs announced by the first 14-day letter}
         """
-        rates, fee_rule = charges
-        interest = fee = 0.0
+        done = self.env["ar.dunning.item"].search_fetch(
+            [("move_id", "in", moves.ids), ("line_id.state", "=", "done"), ("days_overdue", ">", 0)],
+            ["move_id", "date", "line_id", "interest", "fee"],
+            order="date, id",
+        )
+        done.line_id.fetch(["channel_email", "charge_move_id", "fee_announced", "partner_id"])
+        notice, invoiced, announced = {}, defaultdict(lambda: [0.0, 0.0]), {}
+        for move in moves:
+            # reminders recorded on the invoice without a run (imported history): assume a letter,
+            # whose period ends last
+            if move.ar_dunning_first_date and move.ar_dunning_first_date > (move.invoice_date_due or date.max):
+                notice[move.id] = (move.ar_dunning_first_date, "letter")
+        for item in done:
+            line = item.line_id
+            if notice.get(item.move_id.id, (date.max,))[0] >= item.date:
+                notice[item.move_id.id] = (item.date, "email" if line.channel_email else "letter")
+            if line.charge_move_id:
+                invoiced[item.move_id.id][0] += item.interest
+                invoiced[item.move_id.id][1] += item.fee
+            if line.fee_announced:
+                announced.setdefault(line.partner_id.id, line.fee_announced)
+        return {"notice": notice, "invoiced": invoiced, "announced": announced}
+
+    def _interest_periods(self, rates, partner, ctype):
+        """(periods, country and type to name when a rate is missing) for one customer."""
+        company = self.company_id
+        country = partner.country_id
+        if country.code == "BE" and ctype == "b2c" and company.ar_dunning_be_b2c_clause:
+            # art. XIX.4 § 1 CEL: the clause's rate, at most the rate of the Law of 2 Aug 2002
+            periods = [
+                (lo, hi, be_b2c_interest_rate(company.ar_dunning_be_b2c_clause_rate, rate, None))
+                for lo, hi, rate in rates._get_periods(country, "b2b")
+            ]
+            return periods, (country, "b2b")
+        return rates._get_periods(country, ctype), (country, ctype)
+
+    def _item_charges(self, line, days, level, *, partner, ctype, regime, fee_rule, rates, history):
+        """(interest, fee, fee_allowed, missing) claimed on one overdue invoice at this level.
+
+        Which days bear interest and whether costs may be claimed follow the debtor's law
+        (``tools/late_payment_law.py``); a day without a statutory rate is reported in ``missing``
+        (the line is then blocked) instead of bearing 0 %.
+        """
+        move = line.move_id
         due = line.date_maturity or line.date
+        start = due + timedelta(days=1)
+        fee_allowed = True
+        notice = history["notice"].get(move.id)
         if days <= 0:
-            return interest, fee
-        notice = fee_rule.prior_notice_days if fee_rule else 0
-        first = line.move_id.ar_dunning_first_date
-        if notice:
-            if not first or (self.date - first).days < notice:
-                return interest, fee
-            due = max(due, first + timedelta(days=notice))
+            return 0.0, 0.0, False, []
+        if regime == "be_b2c":
+            # art. XIX.2 CEL: nothing before the 14 days after the free first reminder ended
+            if not notice:
+                return 0.0, 0.0, False, []
+            _first, last = be_b2c_period(*notice)
+            if self.date <= last:
+                return 0.0, 0.0, False, []
+            start = last + timedelta(days=1)
+            fee_allowed = self.company_id.ar_dunning_be_b2c_clause
+        elif regime == "nl_b2c":
+            # art. 6:119 BW interest from the due date; costs only after the 14-day letter's period
+            fee_allowed = bool(notice) and self.date > nl_b2c_period(*notice)[1]
+        elif partner.country_id.code == "DE":
+            received = None
+            if notice:
+                received = notice[0] + timedelta(days=DE_LETTER_DAYS if notice[1] == "letter" else 1)
+            start = de_default_start(
+                due,
+                agreed_date=partner._ar_dunning_de_date_agreed(self.company_id),
+                consumer=ctype == "b2c",
+                invoice_received=(move.invoice_date or due) + timedelta(days=DE_LETTER_DAYS),
+                invoice_notice=move.ar_dunning_de_notice,
+                reminder_received=received,
+            )
+            if not start or start > self.date:
+                return 0.0, 0.0, False, []
+        interest = fee = 0.0
+        missing = []
+        invoiced_interest, invoiced_fee = history["invoiced"].get(move.id, (0.0, 0.0))
         if level.apply_interest:
-            interest = rates._compute_interest(line.amount_residual, due, self.date, partner.country_id, ctype)
-        if level.apply_fees and fee_rule:
-            fee = fee_rule._compute_fee(line.amount_residual)
-        return interest, fee
+            periods, (country, rate_type) = self._interest_periods(rates, partner, ctype)
+            interest, missing = rates._compute_interest(
+                line.amount_residual, start, self.date, country=country, customer_type=rate_type, periods=periods
+            )
+            interest = 0.0 if missing else max(0.0, round(interest - invoiced_interest, 2))
+        if level.apply_fees and fee_rule and fee_rule.basis == "invoice" and fee_allowed:
+            fee = max(0.0, round(fee_rule._compute_fee(line.amount_residual) - invoiced_fee, 2))
+        return interest, fee, fee_allowed, missing
+
+    def _claim_fee(self, fee_rule, base, *, regime, partner, history, moves):
+        """Fee computed once on the amount due of the reminder (WIK scale, Belgian consumer caps)."""
+        if not fee_rule or fee_rule.basis != "total" or base <= 0:
+            return 0.0
+        fee = fee_rule._compute_fee(base)
+        if regime == "nl_b2c":
+            announced = history["announced"].get(partner.id)
+            if announced is None:
+                return 0.0  # no 14-day letter announced costs: none may be claimed (art. 6:96(6) BW)
+            fee = min(fee, announced)
+        invoiced = sum(history["invoiced"].get(move.id, (0.0, 0.0))[1] for move in moves)
+        return max(0.0, round(fee - invoiced, 2))
 
     @api.model
     def _partner_exclusion(self, partner, net, overdue, level, open_promise):
@@ -291,6 +400,9 @@ class ArDunningRun(models.Model):
         # sudo: rates and fee scales are configuration, read for computing claims
         rates = env["ar.dunning.interest.rate"].sudo().search([("rate", ">=", 0)])
         fee_rules = env["ar.dunning.fee.rule"].sudo().search([("customer_type", "!=", False)])
+        history = self._legal_history(
+            env["account.move"].concat(*(item[0].move_id for c in candidates for item in c[5]))
+        )
         line_vals, item_vals = [], []
         for partner, policy, ladder, best, net, items in candidates:
             vals, vals_items = self._prepare_line_vals(
@@ -302,6 +414,7 @@ class ArDunningRun(models.Model):
                 tone_info=tone_data[partner.id],
                 rates_rules=(rates, fee_rules),
                 ladder=ladder,
+                history=history,
             )
             if not vals["exclusion_reason"] and vals["key"] in done_keys:
                 continue  # already reminded today at this level by another run
@@ -325,7 +438,13 @@ class ArDunningRun(models.Model):
         )
         return new_lines
 
-    def _prepare_line_vals(self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder):
+    def _fee_rule(self, partner, ctype, fee_rules):
+        company = self.company_id
+        if partner.country_id.code == "NL" and ctype == "b2b" and company.ar_dunning_nl_b2b_fee_rule_id:
+            return company.ar_dunning_nl_b2b_fee_rule_id  # another rule agreed with business customers
+        return fee_rules._find(partner.country_id, ctype)
+
+    def _prepare_line_vals(self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder, history=None):
         ctype = partner._ar_dunning_customer_type()
         country = partner.country_id.code
         regime = f"{country.lower()}_b2c" if ctype == "b2c" and country in ("BE", "NL", "DE") else ctype
@@ -333,16 +452,36 @@ class ArDunningRun(models.Model):
         if not partner.ar_dunning_tone_override:
             tone = tone_from_score(score, policy.tone_friendly_below, policy.tone_firm_from)
         rates, fee_rules = rates_rules
-        fee_rule = fee_rules._find(partner.country_id, ctype)
-        overdue = interest_sum = fee_sum = 0.0
+        fee_rule = self._fee_rule(partner, ctype, fee_rules)
+        history = history or {"notice": {}, "invoiced": {}, "announced": {}}
+        contact = partner._ar_dunning_get_contact()
+        channel = "letter" if (level.action_letter or not contact.email) else "email"
+        overdue = interest_sum = fee_sum = fee_base = 0.0
+        missing = []
         items_vals = []
+        fee_moves = []
+        first_notice = False
         for aml_line, days, new_index, item_reason in items:
             interest = fee = 0.0
             if not item_reason:
                 overdue += aml_line.amount_residual
-                interest, fee = self._item_charges(
-                    aml_line, days, level, partner=partner, ctype=ctype, charges=(rates, fee_rule)
+                if days > 0 and aml_line.move_id.id not in history["notice"]:
+                    first_notice = True
+                interest, fee, fee_allowed, item_missing = self._item_charges(
+                    aml_line,
+                    days,
+                    level,
+                    partner=partner,
+                    ctype=ctype,
+                    regime=regime,
+                    fee_rule=fee_rule,
+                    rates=rates,
+                    history=history,
                 )
+                missing += [label for label in item_missing if label not in missing]
+                if fee_allowed:
+                    fee_base += aml_line.amount_residual
+                    fee_moves.append(aml_line.move_id)
             interest_sum += interest
             fee_sum += fee
             items_vals.append(
@@ -358,14 +497,27 @@ class ArDunningRun(models.Model):
                     "exclusion_reason": item_reason,
                 }
             )
-        announced = 0.0
-        if regime == "nl_b2c" and fee_rule and not fee_sum:
-            announced = fee_rule._compute_fee(overdue)  # the 14-day letter states the exact costs
+        if level.apply_fees:
+            total_fee = self._claim_fee(
+                fee_rule, fee_base, regime=regime, partner=partner, history=history, moves=fee_moves
+            )
+            self._spread_fee(items_vals, total_fee, {m.id for m in fee_moves})
+            fee_sum += total_fee
+        announced = notice_end = False
+        if regime in ("be_b2c", "nl_b2c") and first_notice:
+            period = be_b2c_period if regime == "be_b2c" else nl_b2c_period
+            notice_end = period(self.date, channel)[1]
+            if not fee_sum and fee_rule and fee_rule.basis == "total":
+                if regime == "nl_b2c":
+                    # the 14-day letter states the exact costs; nothing later may claim more
+                    announced = nl_b2c_costs(overdue, history["announced"].get(partner.id))
+                elif self.company_id.ar_dunning_be_b2c_clause:
+                    announced = be_b2c_damages(overdue)
         vals = {
             "run_id": self.id,
             "company_id": self.company_id.id,
             "partner_id": partner.id,
-            "contact_id": partner._ar_dunning_get_contact().id,
+            "contact_id": contact.id,
             "policy_id": policy.id,
             "level_id": level.id,
             "tone": tone,
@@ -375,7 +527,10 @@ class ArDunningRun(models.Model):
             "amount_balance": net,
             "interest_total": interest_sum,
             "fee_total": fee_sum,
-            "fee_announced": announced,
+            "fee_announced": announced or 0.0,
+            "notice_end": notice_end,
+            "first_notice": first_notice,
+            "rate_missing": "\n".join(missing) or False,
             "state": "draft",
             "selected": True,
             "exclusion_reason": False,
@@ -383,9 +538,40 @@ class ArDunningRun(models.Model):
         }
         return vals, items_vals
 
+    @staticmethod
+    def _spread_fee(items_vals, total_fee, move_ids):
+        """Put a fee computed on the total on the invoices it was computed on, pro rata (cent-exact)."""
+        targets = [v for v in items_vals if v["move_id"] in move_ids and not v["exclusion_reason"]]
+        if not targets or not total_fee:
+            return
+        base = sum(v["amount_residual"] for v in targets)
+        rest = total_fee
+        for vals in targets[:-1]:
+            share = round(total_fee * vals["amount_residual"] / base, 2)
+            vals["fee"] += share
+            rest -= share
+        targets[-1]["fee"] += round(rest, 2)
+
     # ------------------------------------------------------------------
     # Execute
     # ------------------------------------------------------------------
+
+    def _exclude_blocked(self):
+        """Unattended runs leave out the reminders that lack a statutory rate and say so on the run."""
+        self.ensure_one()
+        blocked = self.line_ids.filtered(lambda line: line.blocked and line.state == "draft")
+        if not blocked:
+            return
+        blocked.write({"state": "excluded", "selected": False, "exclusion_reason": "rate_missing", "key": False})
+        labels = dict.fromkeys(label for line in blocked for label in line.rate_missing.splitlines())
+        self.message_post(
+            body=self.env._(
+                "%(count)s reminders were not sent: no statutory interest rate for %(missing)s. Enter the rates in "
+                "Invoicing > Configuration > Follow-up > Late-Payment Interest Rates.",
+                count=len(blocked),
+                missing=", ".join(labels),
+            )
+        )
 
     def action_execute(self):
         for run in self:
@@ -404,8 +590,22 @@ class ArDunningRun(models.Model):
             self.action_preview()
         if self.state == "done":
             return
-        self.state = "running"
         todo = self.line_ids.filtered(lambda line: line.state == "draft" and line.selected).sorted("id")
+        blocked = todo.filtered("blocked")
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Run %(run)s cannot be executed: no statutory interest rate for %(missing)s "
+                    "(%(count)s reminders). Enter the rate in Invoicing > Configuration > Follow-up > Interest "
+                    "Rates and preview again, or untick these customers.",
+                    run=self.name,
+                    missing=", ".join(
+                        dict.fromkeys(label for line in blocked for label in line.rate_missing.splitlines())
+                    ),
+                    count=len(blocked),
+                )
+            )
+        self.state = "running"
         unselected = self.line_ids.filtered(lambda line: line.state == "draft" and not line.selected)
         unselected.write({"state": "excluded", "exclusion_reason": "manual", "key": False})
         self._ar_commit(0, len(todo))

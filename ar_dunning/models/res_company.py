@@ -1,8 +1,32 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    ar_dunning_be_b2c_clause = fields.Boolean(
+        string="Belgian Consumers: Damages Clause",
+        help="Tick only when the terms accepted by your Belgian consumers contain a clause on damages and "
+        "late-payment interest (art. XIX.4 Code of Economic Law). Without it, consumers owe no damages and only "
+        "the legal interest rate.",
+    )
+    ar_dunning_be_b2c_clause_rate = fields.Float(
+        string="Belgian Consumers: Contract Interest Rate (%)",
+        digits=(5, 2),
+        help="Yearly rate of the clause. The law caps it at the rate of the Law of 2 August 2002; 0 = that rate.",
+    )
+    ar_dunning_de_agreed_date = fields.Boolean(
+        string="German Customers: Payment Date Agreed",
+        help="Default for German customers: the payment date is agreed in the contract (§ 286(2) BGB), so default "
+        "interest runs from the day after the due date. Unticked (the default): default starts on receipt of the "
+        "first reminder, or 30 days after receipt of the invoice (§ 286(1) and (3) BGB). Each customer can "
+        "override it.",
+    )
+    ar_dunning_nl_b2b_fee_rule_id = fields.Many2one(
+        "ar.dunning.fee.rule",
+        string="Dutch Business Customers: Agreed Cost Rule",
+        help="Collection-cost rule agreed with Dutch business customers. Empty: the WIK scale (art. 6:96(5) BW).",
+    )
 
     def _ar_dunning_create_default_policy(self):
         """Create the default three-level ladder for companies that have no dunning policy yet."""

@@ -42,6 +42,14 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="Forces the tone of reminders instead of the one computed from the payment history.",
     )
+    ar_dunning_de_agreed_date = fields.Selection(
+        [("agreed", "Agreed in the contract"), ("not_agreed", "Not agreed")],
+        string="Payment Date (German Law)",
+        company_dependent=True,
+        groups="account.group_account_invoice",
+        help="Whether the payment date was agreed in the contract with this German customer (§ 286(2) BGB: "
+        "default from the day after the due date). Empty: the company's setting.",
+    )
     ar_dunning_tone_score = fields.Float(
         string="Payment Score", compute="_compute_ar_dunning_tone", groups="account.group_account_invoice"
     )
@@ -186,6 +194,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id
         return "b2b" if (partner.is_company or partner.vat) else "b2c"
+
+    def _ar_dunning_de_date_agreed(self, company):
+        """§ 286(2) no. 1 BGB: was the payment date agreed with this customer (customer, else company setting)?"""
+        self.ensure_one()
+        choice = self.commercial_partner_id.with_company(company).ar_dunning_de_agreed_date
+        return company.ar_dunning_de_agreed_date if not choice else choice == "agreed"
 
     def action_ar_dunning_lift_credit_hold(self):
         self.ar_dunning_credit_hold = False
