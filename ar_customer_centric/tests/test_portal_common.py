@@ -5,7 +5,7 @@ from odoo.fields import Command
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.ar_customer_centric.controllers.portal import THROTTLE
+from odoo.addons.ar_customer_centric.controllers.rate_limit import THROTTLE
 
 
 class ArPortalCommon(AccountTestInvoicingCommon, HttpCase):
