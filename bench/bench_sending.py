@@ -1,16 +1,25 @@
-"""Send 1,000 invoices of 300 customers through Odoo's batch flow, with and without ar_suite.
+"""Send invoices through Odoo's batch flow, with and without ar_suite, PDFs rendered for real.
 
-1. Stock Odoo (the base template: Odoo's modules, no ar_*): every invoice by e-mail.
-2. ar_customer_centric installed, the same invoices, customers with mixed preferences
-   (e-mail, portal notification, postal letter, AP portal (cXML to a local network),
-   fallback from an unset AP portal to e-mail, consolidated statement (held), manual).
+100 invoices of 30 customers (FULL=1: 1,000 of 300; N_INVOICES / N_CUSTOMERS override):
 
-Both go through `account.move.send._generate_and_send_invoices` in batches of 100 (the size
-the sending cron uses with job_count=100). Invoice documents are rendered as HTML unless
-`--pdf` is given (see main()).
+A. Stock Odoo (the base template: Odoo's modules, no ar_*): every invoice by e-mail.
+B. ar_customer_centric installed, the same invoices, every invoice by e-mail.
+C. ar_customer_centric, customers with mixed preferences (e-mail, portal notification, postal
+   letter, AP portal (cXML to a local network), fallback from an unset AP portal to e-mail,
+   consolidated statement (held), manual).
+
+All go through `account.move.send._generate_and_send_invoices` in batches of 100 (the size the
+sending cron uses with job_count=100), outside test mode: every invoice PDF is rendered by
+wkhtmltopdf, one invoice per call on every side (`account.pdf_generation_batch` = 0: this
+machine's wkhtmltopdf, unpatched Qt, cannot split a multi-invoice PDF). Each side's data is built
+once; every measurement runs in a subprocess of its own on a fresh copy, in turns A B C A B C ...
+over ROUNDS (>= 5) rounds; median and spread.
 """
 
 import hashlib
+import json
+import os
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Timer, arsuite, report
+from bench.common import ROUNDS, Timer, alternate, arsuite, load_average, report_ratio, report_series
 
-N_CUSTOMERS = 300
-N_INVOICES = 1000
+FULL = os.environ.get("FULL") == "1"
+N_CUSTOMERS = int(os.environ.get("N_CUSTOMERS", "300" if FULL else "30"))
+N_INVOICES = int(os.environ.get("N_INVOICES", "1000" if FULL else "100"))
 BATCH = 100
 
 
@@ -76,36 +86,39 @@ def preferences(index, endpoint):
     return table[index % 20]
 
 
-def run(db, label, mixed, endpoint):
+def registry_of(db):
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(["-c", str(arsuite.CONF), "-d", db, "--log-level=warn"], setup_logging=True)
+    return Registry(db)
+
+
+def build(db, mixed, endpoint):
+    """A company, its customers and N_INVOICES posted invoices waiting for the sending cron."""
     import odoo
     from odoo import api
-    from odoo.modules.registry import Registry
 
-    registry = Registry(db)
-    if "--pdf" not in sys.argv:
-        # Invoice documents rendered as HTML (Odoo's test-mode rendering, switched on once the
-        # registry is loaded): wkhtmltopdf costs the same in both runs and this machine's
-        # wkhtmltopdf (unpatched Qt) renders one PDF per call, ~0.5 s each; --pdf keeps them.
-        odoo.tools.config["test_enable"] = True
-    with registry.cursor() as cr:
+    with registry_of(db).cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})
         be = env.ref("base.be")
-        company = env["res.company"].create({"name": f"Bench {label}", "country_id": be.id})
+        company = env["res.company"].create({"name": "Bench Sending", "country_id": be.id})
         company.email = "ar@bench.example"
         env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
         env = env(context={"allowed_company_ids": [company.id]})
-        if "--pdf" in sys.argv:  # one PDF per wkhtmltopdf call (unpatched Qt cannot do more)
-            env["ir.config_parameter"].set_param("account.pdf_generation_batch", "0")
+        # one invoice per wkhtmltopdf call, on every side (see the module docstring)
+        env["ir.config_parameter"].set_param("account.pdf_generation_batch", "0")
         env.user.company_ids |= company
         env.user.company_id = company
         if mixed:
             company.ar_structured_reference_type = "be"
         address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id}
-        vals_list = [
-            {"name": f"Customer {i}", "is_company": True, "email": f"ap{i}@customer.example", **address}
-            for i in range(N_CUSTOMERS)
-        ]
-        partners = env["res.partner"].create(vals_list)
+        partners = env["res.partner"].create(
+            [
+                {"name": f"Customer {i}", "is_company": True, "email": f"ap{i}@customer.example", **address}
+                for i in range(N_CUSTOMERS)
+            ]
+        )
         if mixed:
             for i, partner in enumerate(partners):
                 if prefs := preferences(i, endpoint):
@@ -127,56 +140,118 @@ def run(db, label, mixed, endpoint):
         moves.action_post()
         # what the batch Send wizard does before the sending cron takes over
         moves.sending_data = {"author_user_id": env.uid, "author_partner_id": env.user.partner_id.id}
-        env.cr.commit()
+        cr.commit()
+        cr.execute("ANALYZE")
+        return {"company": company.id, "moves": moves.ids}
+
+
+def side(db, mixed, ids):
+    from odoo import api
+
+    with registry_of(db).cursor() as cr:
+        env = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [ids["company"]]})
+        moves = env["account.move"].browse(ids["moves"])
         Send = env["account.move.send"]
         with Timer(env) as timer:
-            for start in range(0, N_INVOICES, BATCH):
+            for start in range(0, len(moves), BATCH):
                 Send._generate_and_send_invoices(moves[start : start + BATCH], from_cron=True)
-                env.cr.commit()
-        report(label, timer.seconds, timer.queries, per_item=N_INVOICES, unit="invoice")
+                cr.commit()
+        result = {"seconds": timer.seconds, "queries": timer.queries}
+        result["pdfs"] = env["ir.attachment"].search_count(
+            [("res_model", "=", "account.move"), ("res_id", "in", moves.ids), ("mimetype", "=", "application/pdf")]
+        )
+        result["emails"] = env["mail.message"].search_count(
+            [("model", "=", "account.move"), ("res_id", "in", moves.ids), ("message_type", "=", "comment")]
+        )
         if mixed:
             groups = env["ar.delivery.log"]._read_group(
                 [("move_id", "in", moves.ids)], ["channel", "state", "is_fallback"], ["__count"]
             )
-            print("    " + ", ".join(f"{c}/{s}{'/fallback' if f else ''}: {n}" for c, s, f, n in groups))
-        sent = env["mail.message"].search_count(
-            [("model", "=", "account.move"), ("res_id", "in", moves.ids), ("message_type", "=", "comment")]
-        )
-        print(f"    e-mails posted: {sent}")
-    odoo.tools.config["test_enable"] = False
-    Registry.delete(db)
-    return timer.seconds
+            result["channels"] = ", ".join(f"{c}/{s}{'/fallback' if f else ''}: {n}" for c, s, f, n in groups)
+    return result
+
+
+def subprocess_json(*args):
+    res = subprocess.run(
+        [str(arsuite.PY), __file__, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(arsuite.REPO)),
+    )
+    lines = res.stdout.strip().splitlines()
+    if res.returncode or not lines:
+        raise RuntimeError(f"{args} failed:\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}")
+    return json.loads(lines[-1])
 
 
 def main():
-    from odoo.tools import config
+    if len(sys.argv) > 1:  # a subprocess: --build DB MIXED ENDPOINT | --side DB MIXED IDS
+        mixed = sys.argv[3] == "1"
+        if sys.argv[1] == "--build":
+            result = build(sys.argv[2], mixed, sys.argv[4])
+        else:
+            result = side(sys.argv[2], mixed, json.loads(sys.argv[4]))
+        print(json.dumps(result), flush=True)
+        return
 
     pg, base, full = base_template()
-    config.parse_config(["-c", str(arsuite.CONF), "--log-level=warn"], setup_logging=True)
-
     server = ThreadingHTTPServer(("127.0.0.1", 0), OkNetwork)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = f"http://127.0.0.1:{server.server_address[1]}/cxml"
-    results = {}
-    runs = (
-        ("bench_sending_stock", base, False, "stock Odoo, all by e-mail"),
-        ("bench_sending_ar_email", full, False, "ar_customer_centric, all by e-mail"),
-        ("bench_sending_ar", full, True, "ar_customer_centric, mixed preferences"),
-    )
-    for name, template, _mixed, _label in runs:  # copy both first: templates may be rebuilt meanwhile
-        arsuite.copy_db(pg, template, name)
+    kinds = {
+        "stock Odoo, all by e-mail": (base, False),
+        "ar_customer_centric, all by e-mail": (full, False),
+        "ar_customer_centric, mixed preferences": (full, True),
+    }
+    books = {label: f"bench_sending_{i}{arsuite.SUFFIX}" for i, label in enumerate(kinds)}
+    run_db = f"bench_sending_run{arsuite.SUFFIX}"
+    print(f"load average at start: {load_average()}", flush=True)
     try:
-        for name, _template, mixed, label in runs:
-            results[name] = run(name, label, mixed, endpoint)
+        for label, (template, _mixed) in kinds.items():  # copy all first: templates may be rebuilt
+            arsuite.copy_db(pg, template, books[label])
+        ids = {
+            label: subprocess_json("--build", books[label], "1" if mixed else "0", endpoint)
+            for label, (_template, mixed) in kinds.items()
+        }
+
+        def measure(label):
+            def run_once():
+                arsuite.copy_db(pg, books[label], run_db)
+                try:
+                    return subprocess_json("--side", run_db, "1" if kinds[label][1] else "0", json.dumps(ids[label]))
+                finally:
+                    arsuite.drop_db(pg, run_db)
+
+            return run_once
+
+        results = alternate({label: measure(label) for label in kinds})
     finally:
-        for name, *_rest in runs:
-            arsuite.drop_db(pg, name)
-    stock = results["bench_sending_stock"]
-    print(
-        f"ar_customer_centric all e-mail / stock time: {results['bench_sending_ar_email'] / stock:.2f}x (goal <= 1.20x)"
+        for db in books.values():
+            arsuite.drop_db(pg, db)
+        server.shutdown()
+    print(f"load average at end: {load_average()}", flush=True)
+    print(f"== sending: {N_INVOICES} invoices of {N_CUSTOMERS} customers, PDFs rendered, {ROUNDS} rounds in turns ==")
+    for label, series in results.items():
+        first = series[0]
+        median = report_series(label, series)
+        print(
+            f"    {N_INVOICES / median:.2f} inv/s, {first['queries'] / N_INVOICES:.1f} queries/inv, "
+            f"{first['pdfs']} PDFs, {first['emails']} e-mails posted {first.get('channels', '')}"
+        )
+    stock = results["stock Odoo, all by e-mail"]
+    report_ratio(
+        "ar_customer_centric all e-mail / stock",
+        results["ar_customer_centric, all by e-mail"],
+        stock,
+        " (goal <= 1.20x)",
     )
-    print(f"ar_customer_centric mixed / stock time: {results['bench_sending_ar'] / stock:.2f}x (goal <= 1.20x)")
-    server.shutdown()
+    report_ratio(
+        "ar_customer_centric mixed / stock",
+        results["ar_customer_centric, mixed preferences"],
+        stock,
+        " (goal <= 1.20x)",
+    )
 
 
 if __name__ == "__main__":

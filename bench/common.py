@@ -16,6 +16,7 @@ Benchmarks print their numbers; they are not tests and `make test` does not run 
 """
 
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -90,3 +91,59 @@ def report(label, seconds, queries=None, per_item=None, *, unit="item", extra=""
     if extra:
         line += f"  {extra}"
     print(line, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Comparisons: sides in turns (ABAB...), median and spread
+# --------------------------------------------------------------------------------------
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+if ROUNDS < 5:
+    print(f"ROUNDS={ROUNDS}: a smoke run, not a result (comparisons need at least 5 rounds)", flush=True)
+
+
+def alternate(sides, rounds=ROUNDS):
+    """Run every side once per round, in the same order each round (A B A B ...).
+
+    ``sides`` maps a label to a callable returning the measured seconds (or a dict with a
+    "seconds" key and other figures). Returns {label: [result per round]}. A slow phase of the
+    shared machine then hits every side in turn instead of one side's whole series.
+    """
+    results = {label: [] for label in sides}
+    for index in range(rounds):
+        for label, side in sides.items():
+            result = side()
+            if not isinstance(result, dict):
+                result = {"seconds": result}
+            results[label].append(result)
+            print(f"    round {index + 1}/{rounds} {label}: {result['seconds']:.2f} s", flush=True)
+    return results
+
+
+def stats(values):
+    """(median, min, max, spread) of a series; spread = (max - min) / median."""
+    ordered = sorted(values)
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return median, ordered[0], ordered[-1], (ordered[-1] - ordered[0]) / median if median else 0.0
+
+
+def report_series(label, results, key="seconds", unit="s"):
+    median, low, high, spread = stats([r[key] for r in results])
+    print(
+        f"{label:52s} median {median:9.2f} {unit}  (min {low:.2f}, max {high:.2f}, spread {spread:.0%}, "
+        f"n={len(results)})",
+        flush=True,
+    )
+    return median
+
+
+def report_ratio(label, results_a, results_b, goal=""):
+    """Median of the per-round ratios a/b (each round's two sides ran back to back)."""
+    ratios = [a["seconds"] / b["seconds"] for a, b in zip(results_a, results_b, strict=True)]
+    median, low, high, _spread = stats(ratios)
+    print(f"{label:52s} {median:6.2f}x  (per-round {low:.2f}x .. {high:.2f}x){goal}", flush=True)
+    return median
+
+
+def load_average():
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
