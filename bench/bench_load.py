@@ -37,8 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_sending import base_template
-from bench.common import ROUNDS, arsuite, load_average, stats
+from bench.common import ROUNDS, arsuite, base_template_name, load_average, stats
 
 USERS = int(os.environ.get("USERS", "50"))
 LOAD_SECONDS = int(os.environ.get("LOAD_SECONDS", "30"))
@@ -298,8 +297,10 @@ def main():
         print(json.dumps(build(sys.argv[2], sys.argv[3] == "1")), flush=True)
         return
     ensure_load_venv()
-    pg, base, _customer_centric = base_template()
-    full = arsuite.ensure_templates(pg, [], arsuite.ALL_MODULES)  # the whole suite, as deployed
+    pg = arsuite.setup(quiet=True)
+    # the whole suite, as deployed (one ensure_templates call: another module set would drop it)
+    full = arsuite.ensure_templates(pg, [], arsuite.ALL_MODULES)
+    base = base_template_name()
     sides = {"stock Odoo": (base, False), "ar_suite": (full, True)}
     dbs = {label: f"bench_load_{i}{arsuite.SUFFIX}" for i, label in enumerate(sides)}
     work = arsuite.LOCAL / "bench-load"

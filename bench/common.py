@@ -35,6 +35,17 @@ def prepare_db(name, modules=None):
     return name
 
 
+def base_template_name():
+    """Name of the base template (Odoo's modules, no ar_*) that ensure_templates() keeps."""
+    import hashlib
+
+    deps = arsuite.odoo_dependencies()
+    key = hashlib.sha1(
+        ("|".join(deps) + (arsuite.ODOO_SRC / "odoo" / "release.py").read_text() + str(arsuite.ODOO_SRC)).encode()
+    ).hexdigest()[:10]
+    return f"ar_tmpl{arsuite.SUFFIX}_{arsuite.REPO_TAG}_base_{key}"
+
+
 def drop_db(name):
     arsuite.drop_db(arsuite.setup(quiet=True), name)
 
