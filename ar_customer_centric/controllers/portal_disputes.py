@@ -98,7 +98,7 @@ class ArPortalDisputes(ArPortalBase):
         # sudo: buyers (possibly guests) attach documents to the invoice they may access
         return request.env["ir.attachment"].sudo().create(vals_list)
 
-    @http.route(["/my/disputes"], type="http", auth="user", website=True)
+    @http.route(["/my/disputes"], type="http", auth="user", website=True, readonly=True)
     def ar_portal_my_disputes(self, **kw):
         Dispute = request.env["ar.dispute"]
         if not Dispute.has_access("read"):

@@ -12,7 +12,7 @@ from .portal_access import ArPortalBase
 class ArPortalPayAll(ArPortalBase):
     """Pay every open invoice in one transaction: guests by signed link, buyers from /my/invoices."""
 
-    @http.route("/my/invoices/pay-all", type="http", auth="user", website=True, sitemap=False)
+    @http.route("/my/invoices/pay-all", type="http", auth="user", website=True, sitemap=False, readonly=True)
     def ar_portal_my_pay_all(self, **kw):
         """Logged-in buyers pay all their open invoices through the same page as guests."""
         partner = self._ar_commercial_partner()
@@ -54,7 +54,7 @@ class ArPortalPayAll(ArPortalBase):
         (company, currency), _count = groups.most_common(1)[0]
         return candidates.filtered(lambda m: m.company_id == company and m.currency_id == currency)
 
-    @http.route(["/my/pay-all/<string:token>"], type="http", auth="public", website=True, sitemap=False)
+    @http.route(["/my/pay-all/<string:token>"], type="http", auth="public", website=True, sitemap=False, readonly=True)
     def ar_pay_all(self, token, **kw):
         self._ar_throttle("pay_all")
         partner = self._ar_pay_all_partner(token)

@@ -34,7 +34,7 @@ class ArPortalPayments(ArPortalBase):
             ]
         )
 
-    @http.route(["/my/payments", "/my/payments/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/payments", "/my/payments/page/<int:page>"], type="http", auth="user", website=True, readonly=True)
     def ar_portal_my_payments(self, page=1, **kw):
         partner = self._ar_commercial_partner()
         self._ar_check_buyer()

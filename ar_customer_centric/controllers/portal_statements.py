@@ -33,7 +33,7 @@ class ArPortalStatements(ArPortalBase):
             )
         )
 
-    @http.route(["/my/statements"], type="http", auth="user", website=True)
+    @http.route(["/my/statements"], type="http", auth="user", website=True, readonly=True)
     def ar_portal_my_statements(self, **kw):
         if "ar.customer.statement" not in request.env:
             raise NotFound()
