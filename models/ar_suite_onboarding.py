@@ -226,18 +226,49 @@ class ArSuiteOnboarding(models.AbstractModel):
             )
         today = fields.Date.context_today(self)
         countries = company.country_id | self.env["res.country"].search([("code", "in", ("BE", "NL", "DE"))])
-        rates = self.env["ar.dunning.interest.rate"].search(
-            [("date_from", "<=", today), ("date_to", ">=", today), ("customer_type", "=", "b2b")]
+        Rate = self.env["ar.dunning.interest.rate"]
+        rates = Rate.search([("country_id", "in", countries.ids), ("date_to", ">=", today)])
+        # the current half-year, and from mid-June / mid-December the next one (rates change on 1 Jan / 1 Jul)
+        days = [today]
+        next_start = (
+            today.replace(month=7, day=1) if today.month <= 6 else today.replace(year=today.year + 1, day=1, month=1)
         )
-        missing = countries - rates.country_id
+        if (next_start - today).days <= 16:
+            days.append(next_start)
+        missing, to_check = [], []
+        for country in countries:
+            for ctype in ("b2b", "b2c"):
+                for day in days:
+                    found = rates.filtered(
+                        lambda r, c=country, t=ctype, d=day: (
+                            r.country_id == c and r.customer_type == t and r.date_from <= d <= r.date_to
+                        )
+                    )
+                    if not found:
+                        missing.append(Rate._missing_label(country, ctype, day))
+                    elif found.filtered("to_check") and day == today:
+                        to_check.append(Rate._missing_label(country, ctype, day))
         if missing:
             findings.append(
                 self._ar_finding(
                     "interest_rates",
                     self.env._(
-                        "No statutory interest rate for today in %(countries)s: reminders claim no interest until the "
-                        "rate of the current half-year is entered.",
-                        countries=", ".join(missing.mapped("name")),
+                        "No statutory interest rate for %(missing)s: the reminders that need it are blocked (never "
+                        "0 %%) until the rate is entered.",
+                        missing=", ".join(missing),
+                    ),
+                    "ar_dunning.ar_dunning_interest_rate_action",
+                    severity="danger",
+                )
+            )
+        if to_check:
+            findings.append(
+                self._ar_finding(
+                    "interest_rates_to_check",
+                    self.env._(
+                        "Statutory interest rates marked 'To Check' are in use for %(rates)s: confirm them against "
+                        "the official publication named in their source.",
+                        rates=", ".join(to_check),
                     ),
                     "ar_dunning.ar_dunning_interest_rate_action",
                 )

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -52,3 +53,22 @@ class TestSuiteOnboarding(AccountTestInvoicingCommon):
         settings = self.env["res.config.settings"].create({})
         self.assertGreater(settings.ar_suite_findings_count, 0)
         self.assertIn("<li", settings.ar_suite_findings_html)
+
+    def test_missing_statutory_rate_is_named(self):
+        Rate = self.env["ar.dunning.interest.rate"]
+        be, today = self.env.ref("base.be"), fields.Date.context_today(self.company)
+        current = Rate.search(
+            [
+                ("country_id", "=", be.id),
+                ("customer_type", "=", "b2b"),
+                ("date_from", "<=", today),
+                ("date_to", ">=", today),
+            ]
+        )
+        before = {f["key"]: f["message"] for f in self.onboarding._ar_get_findings(self.company)}
+        self.assertNotIn(f"{be.name} / ", before.get("interest_rates", ""))
+        current.unlink()
+        finding = {f["key"]: f for f in self.onboarding._ar_get_findings(self.company)}["interest_rates"]
+        self.assertIn(be.name, finding["message"])
+        self.assertIn("H1-" if today.month <= 6 else "H2-", finding["message"])
+        self.assertEqual(finding["severity"], "danger")

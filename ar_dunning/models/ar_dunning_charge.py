@@ -20,7 +20,9 @@ class ArDunningInterestRate(models.Model):
     date_from = fields.Date(required=True)
     date_to = fields.Date(required=True)
     rate = fields.Float(string="Rate (%)", required=True, digits=(5, 2), help="Yearly rate in percent.")
-    legal_basis = fields.Char(translate=True)
+    legal_basis = fields.Char(
+        help="The law and the official publication behind the figure, as published (not translated)."
+    )
     to_check = fields.Boolean(
         help="The figure was derived or seen in one secondary source only: confirm it against the official "
         "publication (Belgian FPS Finance, Dutch government, Deutsche Bundesbank) before relying on it.",
@@ -117,7 +119,9 @@ class ArDunningFeeRule(models.Model):
         "the Dutch WIK scale and the Belgian consumer caps are computed once on the amount due of the reminder.",
     )
     band_ids = fields.One2many("ar.dunning.fee.band", "rule_id", string="Scale", copy=True)
-    legal_basis = fields.Char(translate=True)
+    legal_basis = fields.Char(
+        help="The law and the official publication behind the figure, as published (not translated)."
+    )
     to_check = fields.Boolean(help="Confirm this figure against the official text.")
 
     def _find(self, country, customer_type):
