@@ -783,20 +783,33 @@ def run_odoo_tests(pg, template, tags):
     return total - failed - errors, bad_lines, problems, per_module
 
 
-def run_pytest(template=None, narrowed=False):
+def run_pytest(pg, template=None, narrowed=False):
     """pytest repo_tests/; the real-process tests get the whole suite's test template.
 
     A narrowed run (AR_MODULES, TAGS) has no whole-suite template: it runs the quick checks only.
+    The exactly-once tests (test_exactly_once.py) start Odoo processes on their own copy of it.
     """
     cmd = [str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:odoo", str(REPO / "repo_tests")]
     if narrowed:
-        cmd.append(f"--ignore={REPO / 'repo_tests' / 'test_read_replica.py'}")
+        for name in ("test_read_replica.py", "test_exactly_once.py"):
+            cmd.append(f"--ignore={REPO / 'repo_tests' / name}")
+    env = dict(
+        os.environ,
+        AR_ODOO_CONF=str(CONF),
+        AR_ODOO_SRC=str(ODOO_SRC),
+        AR_PG_HOST=pg["host"],
+        AR_PG_PORT=str(pg["port"]),
+        AR_DB_USER=DB_USER,
+        AR_DATA_DIR=str(DATA_DIR),
+        AR_TEST_TEMPLATE=template or "",
+        AR_MP_DB=f"{TEST_DB}_mp",
+    )
     res = subprocess.run(
         cmd,
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=dict(os.environ, AR_TEST_TEMPLATE=template or ""),
+        env=env,
     )
     out = res.stdout + res.stderr
     passed = sum(int(n) for n in re.findall(r"(\d+) passed", out.splitlines()[-1] if out else ""))
@@ -856,7 +869,7 @@ def cmd_test(args):
 
     say("==> Repository tests (pytest repo_tests/)")
     narrowed = list(modules) != ALL_MODULES or bool(os.environ.get("TAGS"))
-    p_ok, p_bad, out = run_pytest(None if narrowed else template, narrowed)
+    p_ok, p_bad, out = run_pytest(pg, None if narrowed else template, narrowed)
     say("    " + (out.strip().splitlines() or ["(no output)"])[-1])
     if p_bad:
         say(out)

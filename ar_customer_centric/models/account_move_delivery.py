@@ -10,6 +10,7 @@ from odoo.fields import Domain
 from odoo.tools import float_round, format_date, pdf
 
 from ..tools import cxml, structured_ref
+from ..tools.locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -343,7 +344,11 @@ class AccountMove(models.Model):
         )
         Log = self.env["ar.delivery.log"]
         logs = Log.search(domain, limit=batch_size, order="next_attempt, id")
-        for log in logs:
+        for candidate in logs:
+            # claimed with a row lock: two workers running the retries never post it twice
+            log = lock_free_rows(candidate).filtered_domain(domain)
+            if not log:
+                continue
             move = log.move_id
             # the waiting line is closed: the new attempt writes its own line
             log.state = "failed"

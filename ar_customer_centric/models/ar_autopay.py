@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.fields import Command, Domain
 
+from ..tools.locking import lock_free_rows
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DAYS = "1,3,7"
@@ -146,7 +148,7 @@ class AccountMove(models.Model):
     def _ar_autopay_charge_due(self, company):
         today = fields.Date.context_today(self)
         now = fields.Datetime.now()
-        due = self.search(
+        due_domain = (
             self._ar_autopay_base_domain()
             & Domain("company_id", "=", company.id)
             & Domain("invoice_date_due", "<=", today)
@@ -155,6 +157,7 @@ class AccountMove(models.Model):
                 | (Domain("ar_autopay_state", "=", "failed") & Domain("ar_autopay_next_try", "<=", now))
             )
         )
+        due = self.search(due_domain)
         to_collect = self.browse()
         for move in due:
             method, record = move._ar_autopay_method()
@@ -163,8 +166,14 @@ class AccountMove(models.Model):
                 if notified_on + timedelta(days=record.pre_notification_days) <= today:
                     to_collect |= move
             elif method == "token":
-                move._ar_autopay_charge_token(record)
+                # claimed with a row lock and checked again: two workers running the charges at
+                # once (the cron and a manual run) never charge an invoice twice
+                claimed = lock_free_rows(move).filtered_domain(due_domain)
+                if claimed:
+                    claimed._ar_autopay_charge_token(record)
                 self.env["ir.cron"]._commit_progress(1)
+        # locked together, in the transaction that adds them to the collection
+        to_collect = lock_free_rows(to_collect).filtered_domain(due_domain)
         if to_collect:
             self.env["ar.sepa.collection"]._ar_add_invoices(to_collect)
             self.env["ir.cron"]._commit_progress(len(to_collect))

@@ -1,13 +1,16 @@
 import base64
 import logging
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import format_date, mute_logger
 from odoo.tools.image import image_data_uri
 
 from ..tools import periods, structured_ref
+from ..tools.locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -195,14 +198,28 @@ class ArCustomerStatement(models.Model):
                 )
                 todo.append((partner, company, issue, date_from, date_to))
         done = self.browse()
+        if progress:
+            progress(0, remaining=len(todo))  # each customer's statement in a transaction of its own
         for index, (partner, company, issue, date_from, date_to) in enumerate(todo, 1):
-            statement = root.with_company(company)._ar_create_for_period(partner, company, date_from, date_to, issue)
+            statement = root.with_company(company)._ar_claim_for_period(partner, company, date_from, date_to, issue)
             if statement.state == "draft" and (statement.move_ids or statement.amount_residual):
                 statement._ar_deliver()
             done |= statement
             if progress:
                 progress(1, remaining=len(todo) - index)
         return self.browse(done.ids)
+
+    @api.model
+    def _ar_claim_for_period(self, partner, company, date_from, date_to, issue_date=None):
+        """The period's statement, created if needed and locked for this worker; empty when
+        another worker (a second cron worker, a manual run) is issuing it or has just issued it,
+        so that it is delivered once."""
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                statement = self._ar_create_for_period(partner, company, date_from, date_to, issue_date)
+        except psycopg2.errors.UniqueViolation:
+            return self.browse()  # created meanwhile by another worker, which delivers it
+        return lock_free_rows(statement)
 
     # ------------------------------------------------------------------
     # DELIVERY

@@ -1,1 +1,2 @@
 from . import dunning_level
+from . import locking

@@ -6,6 +6,7 @@ from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 
 from ..tools.invoice_response import parse_invoice_response
+from ..tools.locking import lock_free_rows
 from ..tools.ubl_validator import RulesUnavailable, get_validator
 from .ar_peppol_connector import PeppolConnectorError
 
@@ -185,20 +186,27 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_ar_peppol_transmit(self, batch_size=50):
-        """Hand queued invoices to their access point, committing after each one. A crash between
-        the access point's answer and the commit makes the next run send the invoice again with
-        the same idempotency key, which the access point recognises: nothing is sent twice."""
+        """Hand queued invoices to their access point, committing after each one.
+
+        Each invoice is claimed with a row lock before it leaves (SKIP LOCKED), so that two
+        workers running the queue at once (the cron and a manual run) never hand the same
+        invoice over twice. A crash between the access point's answer and the commit makes the
+        next run send the invoice again with the same idempotency key, which the access point
+        recognises: nothing is transmitted twice. Returns the number of invoices handed over."""
         domain = self._ar_peppol_transmit_domain()
         moves = self.search(domain, limit=batch_size, order="ar_peppol_next_try, id")
         remaining = self.search_count(domain) - len(moves)
-        moves.fetch(["ar_peppol_idempotency_key", "ar_peppol_connector_id", "ar_peppol_attempts", "name"])
+        done = 0
         for index, move in enumerate(moves, start=1):
-            move._ar_peppol_transmit()
+            claimed = lock_free_rows(move).filtered_domain(domain)
+            if claimed:
+                claimed._ar_peppol_transmit()
+                done += 1
             if self._ar_peppol_can_commit():
                 self.env["ir.cron"]._commit_progress(1, remaining=remaining + len(moves) - index)
         if remaining and self._ar_peppol_can_commit():
             self.env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit")._trigger()
-        return len(moves)
+        return done
 
     def _ar_peppol_transmit(self):
         self.ensure_one()

@@ -1,0 +1,571 @@
+"""Exactly-once with real processes and real commits.
+
+Each test starts real Odoo processes (``odoo-bin shell`` with the project's configuration) on
+this suite's own copy of the test template database. The outside world is a set of local fakes
+on 127.0.0.1 (port 0) that count what reaches them: an SMTP server, a Storecove-like access
+point and a cXML network. For every job:
+
+(a) two processes run it at the same instant (the cron and the manual button, or two workers);
+(b) one process is killed with SIGKILL in the middle of a batch, then the job is run again.
+
+Afterwards each e-mail, Peppol transmission, charge, cXML document and statement exists exactly
+once. A process is stopped mid-batch without any hook in the code: either the fake server keeps
+the n-th request unanswered (the request reached the provider, the answer never reaches Odoo),
+or the test holds a row lock on the customer of the n-th item, so the process blocks inside its
+transaction after having committed the items before it.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from multiprocess import (
+    FakeCxmlNetwork,
+    FakeSmtp,
+    FakeStorecove,
+    OdooProcess,
+    backend_waiting_on_lock,
+    connect,
+    copy_database,
+    run_together,
+    settings,
+    wait_for,
+)
+
+N = 4  # items per scenario
+API_KEY = "mp-key"
+
+SETUP = """
+import base64, uuid
+from datetime import datetime, timedelta
+from odoo import Command, fields
+
+cfg = _json.loads(_os.environ["AR_MP_SETUP"])
+env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True, no_reset_password=True))
+company = env.company
+be = env.ref("base.be")
+company.write({"country_id": be.id, "email": "billing@supplier.example", "vat": "BE0202239951"})
+company.partner_id.write({"street": "Kerkstraat 1", "city": "Gent", "zip": "9000"})
+if not env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1):
+    env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+env["ir.mail_server"].create({
+    "name": "fake smtp", "smtp_host": "127.0.0.1", "smtp_port": cfg["smtp_port"],
+    "smtp_encryption": "none", "from_filter": False,
+})
+env["ir.config_parameter"].set_param("mail.catchall.domain", False)
+Partner = env["res.partner"]
+today = fields.Date.context_today(Partner)
+address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id, "is_company": True}
+
+def partner(name, **vals):
+    return Partner.create({"name": name, "email": f"{name.lower().replace(' ', '.')}@buyer.example", **address, **vals})
+
+def invoice(customer, amount=100.0, date=None, due=None):
+    move = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": customer.id,
+        "invoice_date": date or today, "invoice_date_due": due or date or today,
+        "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": []})],
+    })
+    move.action_post()
+    return move
+
+out = {}
+n = cfg["n"]
+UBL = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
+
+# --- Peppol: a Storecove-like access point; set b waits (next try in a year) ----------------
+connector = env["ar.peppol.connector"].create({
+    "name": "Local Storecove", "provider": "storecove", "base_url": cfg["storecove"],
+    "api_key": cfg["api_key"], "account_ref": "42", "timeout": 30,
+})
+company.ar_peppol_connector_id = connector
+for key in ("a", "b"):
+    moves = env["account.move"]
+    for i in range(n):
+        base = f"{4774720 + 10 * i + (key == 'b'):08d}"  # Belgian enterprise number: 8 digits + mod-97 check
+        endpoint = f"{base}{97 - int(base) % 97:02d}"
+        customer = partner(f"Peppol {key}{i}", peppol_eas="0208", peppol_endpoint=endpoint)
+        move = invoice(customer, 100 + i)
+        move.ubl_cii_xml_file = base64.b64encode(UBL)
+        moves |= move
+    moves._ar_peppol_queue(connector)
+    if key == "b":
+        moves.ar_peppol_next_try = fields.Datetime.now() + timedelta(days=365)
+    out[f"peppol_{key}"] = moves.ids
+
+# --- cXML: transient failures waiting for their retry ---------------------------------------
+for key in ("a", "b"):
+    moves = env["account.move"]
+    for i in range(n):
+        customer = partner(f"Cxml {key}{i}", ref=f"PO-{key}{i}")
+        customer.write({
+            "ar_cxml_endpoint": cfg["cxml"] + "/invoice", "ar_cxml_from_identity": "SUPPLIER-01",
+            "ar_cxml_to_identity": "BUYER-01", "ar_cxml_sender_identity": "SUPPLIER-01",
+            "ar_cxml_shared_secret": "s3cr3t", "invoice_sending_method": "ar_cxml",
+        })
+        moves |= invoice(customer, 200 + i)
+    when = fields.Datetime.now() - timedelta(minutes=1) if key == "a" else fields.Datetime.now() + timedelta(days=365)
+    for move in moves:
+        move._ar_log_delivery("ar_cxml", "retry", destination=cfg["cxml"], payload_id=move._ar_cxml_payload_id(),
+                              response_code="503", attempt_count=1, next_attempt=when)
+    out[f"cxml_{key}"] = moves.ids
+
+# --- Autopay: saved demo-provider tokens, invoices notified and due today ---------------------
+provider = env["payment.provider"].search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
+provider.write({"state": "test", "journal_id": env["account.journal"].search(
+    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1).id})
+method = provider.payment_method_ids[:1]
+method.active = True
+for key in ("a", "b"):
+    moves = env["account.move"]
+    for i in range(n):
+        customer = partner(f"Autopay {key}{i}")
+        token = env["payment.token"].create({
+            "provider_id": provider.id, "payment_method_id": method.id, "partner_id": customer.id,
+            "payment_details": "4242", "provider_ref": f"demo-{key}{i}", "demo_simulated_state": "done",
+        })
+        customer.write({"ar_autopay": True, "ar_autopay_token_id": token.id})
+        moves |= invoice(customer, 300 + i, date=today - timedelta(days=30), due=today)
+    # set b is notified only when its test starts
+    if key == "a":
+        moves.write({"ar_autopay_state": "notified", "ar_autopay_notified_on": today - timedelta(days=5)})
+    out[f"autopay_{key}"] = moves.ids
+    out[f"autopay_{key}_partners"] = moves.partner_id.ids
+
+# --- Statements: monthly customers with November invoices ----------------------------------
+statement_partners = Partner
+for i in range(n):
+    customer = partner(f"Statement {i}", ar_invoice_grouping="statement", ar_statement_period="monthly",
+                       ar_statement_day=1, invoice_sending_method="email", tz="Europe/Brussels")
+    invoice(customer, 400 + i, date=datetime(2026, 11, 10).date(), due=datetime(2026, 12, 10).date())
+    statement_partners |= customer
+out["statement_partners"] = statement_partners.ids
+out["statement_emails"] = statement_partners.mapped("email")
+
+# --- Dunning: two previewed runs of overdue customers ----------------------------------------
+policy = env["ar.dunning.policy"].search([("company_id", "=", company.id)], limit=1)
+policy = policy or company._ar_dunning_create_default_policy()
+for key in ("a", "b"):
+    customers = Partner
+    for i in range(2 * n):
+        customer = partner(f"Dunning {key}{i}", vat=False)
+        invoice(customer, 500 + i, date=today - timedelta(days=60), due=today - timedelta(days=40))
+        customers |= customer
+    run = env["ar.dunning.run"]._run_batch(
+        date=today, policy_ids=policy.ids, partner_ids=customers.ids, company=company
+    )
+    lines = run.line_ids.filtered(lambda line: line.state == "draft" and line.selected)
+    assert len(lines) == 2 * n and all(lines.mapped("channel_email")), run.line_ids.read(["state", "exclusion_reason"])
+    out[f"dunning_{key}"] = run.id
+    out[f"dunning_{key}_partners"] = lines.partner_id.ids
+    out[f"dunning_{key}_emails"] = lines.contact_id.mapped("email")
+env.cr.commit()
+result(**out)
+"""
+
+MAIL_QUEUE = """
+env["mail.mail"].process_email_queue()
+env.cr.commit()
+result(outgoing=env["mail.mail"].search_count([("state", "in", ("outgoing", "exception"))]))
+"""
+
+
+VICTIMS = ("peppol", "cxml", "autopay", "statements", "dunning")
+
+
+@pytest.fixture(scope="module")
+def world():
+    cfg = settings()
+    workdir = Path(tempfile.mkdtemp(prefix="ar_mp_"))
+    smtp = FakeSmtp()
+    storecove = FakeStorecove(API_KEY, delay=0.15)
+    cxml = FakeCxmlNetwork(delay=0.15)
+    copy_database(cfg)
+    os.environ["AR_MP_SETUP"] = json.dumps(
+        {"smtp_port": smtp.port, "storecove": storecove.url, "cxml": cxml.url, "api_key": API_KEY, "n": N}
+    )
+    # two workers, and one process per job to be killed, all loading Odoo at once
+    procs = {name: OdooProcess(cfg, workdir, name) for name in ("a", "b", *(f"victim-{v}" for v in VICTIMS))}
+    try:
+        for proc in procs.values():
+            proc.wait_ready()
+        data = procs["a"].run(SETUP, timeout=600)
+        yield {
+            "cfg": cfg,
+            "procs": procs,
+            "smtp": smtp,
+            "storecove": storecove,
+            "cxml": cxml,
+            "data": data,
+        }
+    finally:
+        for proc in procs.values():
+            proc.stop()
+        for server in (smtp, storecove, cxml):
+            server.close()
+
+
+def sql(world, query, params=None):
+    conn = connect(world["cfg"], world["cfg"]["AR_MP_DB"])
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(query, params)
+        rows = cr.fetchall() if cr.description else []
+    conn.close()
+    return rows
+
+
+def kill_while_blocked_on(world, job, script, partner_id):
+    """Run ``script`` while the test holds a row lock on ``partner_id``; SIGKILL the process as
+    soon as it waits for that lock (it is then inside the transaction of that customer's item,
+    the items before it committed), release the lock and wait until its session is gone."""
+    cfg = world["cfg"]
+    conn = connect(cfg, cfg["AR_MP_DB"])
+    cr = conn.cursor()
+    cr.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner_id])
+    proc = world["procs"][f"victim-{job}"]
+    proc.send(script)
+    try:
+        wait_for(
+            lambda: backend_waiting_on_lock(cfg, proc.pid) or proc.results or not proc.alive(),
+            timeout=180,
+            what=f"{proc.name} to reach the locked customer",
+        )
+        assert not proc.results, f"{proc.name} ended without reaching the locked customer:\n{proc.output()}"
+        proc.kill()
+    finally:
+        conn.rollback()
+        conn.close()
+    wait_for(
+        lambda: not sql(world, "SELECT 1 FROM pg_stat_activity WHERE application_name = %s", [f"odoo-{proc.pid}"]),
+        timeout=60,
+        what="the killed process's session to end",
+    )
+
+
+def kill_while_request_held(world, server, job, script, nth):
+    """Run ``script``; the fake server receives the nth request, keeps it unanswered, and the
+    process is killed while it waits for the answer (the provider has it, Odoo does not know)."""
+    server.hold_at(len(server.requests) + nth)
+    proc = world["procs"][f"victim-{job}"]
+    proc.send(script)
+    try:
+        wait_for(lambda: server.held.is_set() or proc.results or not proc.alive(), timeout=180, what="the request")
+        assert not proc.results, f"{proc.name} ended before its request {nth}:\n{proc.output()}"
+        proc.kill()
+    finally:
+        server.release()
+
+
+def smtp_count(world, emails):
+    """{e-mail address: number of messages received for it}"""
+    counts = dict.fromkeys(emails, 0)
+    for rcpts, _subject, _msgid in world["smtp"].messages:
+        for rcpt in rcpts:
+            if rcpt in counts:
+                counts[rcpt] += 1
+    return counts
+
+
+# ------------------------------------------------------------------------------------------
+# Peppol transmission queue
+# ------------------------------------------------------------------------------------------
+PEPPOL_CRON = """
+t0 = _time.time()
+env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit").method_direct_trigger()
+result(start=t0, end=_time.time())
+"""
+PEPPOL_DIRECT = """
+t0 = _time.time()
+env["account.move"]._cron_ar_peppol_transmit()
+env.cr.commit()
+result(start=t0, end=_time.time())
+"""
+
+
+def _overlap(results):
+    a, b = results
+    assert a["start"] < b["end"] and b["start"] < a["end"], f"the two runs did not overlap: {results}"
+
+
+def _peppol_states(world, ids):
+    return sql(
+        world, "SELECT ar_peppol_state, ar_peppol_idempotency_key FROM account_move WHERE id IN %s", [tuple(ids)]
+    )
+
+
+def test_peppol_two_processes_at_once(world):
+    ap = world["storecove"]
+    ids = world["data"]["peppol_a"]
+    before = len(ap.requests)
+    results = run_together(world["procs"]["a"], world["procs"]["b"], PEPPOL_CRON, PEPPOL_DIRECT)
+    _overlap(results)
+    rows = _peppol_states(world, ids)
+    keys = [key for _state, key in rows]
+    assert {state for state, _key in rows} == {"sent"}
+    assert sorted(ap.requests[before:]) == sorted(keys), "each invoice offered to the access point exactly once"
+    assert sorted(k for k in ap.transmissions if k in keys) == sorted(keys)
+
+
+def test_peppol_killed_mid_batch_then_rerun(world):
+    ap = world["storecove"]
+    ids = world["data"]["peppol_b"]
+    sql(
+        world,
+        "UPDATE account_move SET ar_peppol_next_try = now() at time zone 'utc' - interval '1 minute' WHERE id IN %s",
+        [tuple(ids)],
+    )
+    before = len(ap.requests)
+    kill_while_request_held(world, ap, "peppol", PEPPOL_DIRECT, 3)
+    states = [state for state, _key in _peppol_states(world, ids)]
+    assert states.count("sent") == 2, f"the two answered submissions were committed: {states}"
+    world["procs"]["a"].run(PEPPOL_DIRECT)
+    rows = _peppol_states(world, ids)
+    keys = [key for _state, key in rows]
+    assert {state for state, _key in rows} == {"sent"}
+    # the submission in flight at the kill is offered again with the same idempotency key ...
+    offered = ap.requests[before:]
+    assert len(offered) == N + 1 and len(set(offered)) == N
+    # ... and the access point transmits every invoice exactly once
+    assert sorted(k for k in ap.transmissions if k in keys) == sorted(keys)
+
+
+# ------------------------------------------------------------------------------------------
+# cXML retries
+# ------------------------------------------------------------------------------------------
+CXML_CRON = """
+t0 = _time.time()
+env.ref("ar_customer_centric.ir_cron_ar_retry_cxml").method_direct_trigger()
+result(start=t0, end=_time.time())
+"""
+CXML_DIRECT = """
+t0 = _time.time()
+env["account.move"]._cron_ar_retry_cxml()
+env.cr.commit()
+result(start=t0, end=_time.time())
+"""
+
+
+def _cxml_payloads(world, ids):
+    rows = sql(
+        world,
+        "SELECT move_id, state, payload_id FROM ar_delivery_log"
+        " WHERE move_id IN %s AND channel = 'ar_cxml' ORDER BY id",
+        [tuple(ids)],
+    )
+    sent = {}
+    for move_id, state, payload in rows:
+        if state == "sent":
+            sent.setdefault(move_id, []).append(payload)
+    return sent
+
+
+def test_cxml_two_processes_at_once(world):
+    network = world["cxml"]
+    ids = world["data"]["cxml_a"]
+    before = len(network.requests)
+    results = run_together(world["procs"]["a"], world["procs"]["b"], CXML_CRON, CXML_DIRECT)
+    _overlap(results)
+    sent = _cxml_payloads(world, ids)
+    assert sorted(sent) == sorted(ids) and all(len(p) == 1 for p in sent.values()), sent
+    posted = network.requests[before:]
+    assert sorted(posted) == sorted(p[0] for p in sent.values()), "each invoice POSTed exactly once"
+
+
+def test_cxml_killed_mid_batch_then_rerun(world):
+    network = world["cxml"]
+    ids = world["data"]["cxml_b"]
+    sql(
+        world,
+        "UPDATE ar_delivery_log SET next_attempt = now() at time zone 'utc' - interval '1 minute' WHERE move_id IN %s",
+        [tuple(ids)],
+    )
+    before = len(network.requests)
+    kill_while_request_held(world, network, "cxml", CXML_DIRECT, 3)
+    assert len(_cxml_payloads(world, ids)) == 2, "the two answered POSTs were committed"
+    world["procs"]["a"].run(CXML_DIRECT)
+    sent = _cxml_payloads(world, ids)
+    assert sorted(sent) == sorted(ids) and all(len(p) == 1 for p in sent.values()), sent
+    posted = network.requests[before:]
+    # the POST in flight at the kill is made again with the same payloadID, which the network
+    # recognises: every invoice reaches the buyer exactly once
+    assert len(posted) == N + 1 and sorted(set(posted)) == sorted(p[0] for p in sent.values())
+
+
+# ------------------------------------------------------------------------------------------
+# Autopay charging
+# ------------------------------------------------------------------------------------------
+AUTOPAY_CRON = """
+t0 = _time.time()
+env.ref("ar_customer_centric.ir_cron_ar_autopay_charge").method_direct_trigger()
+result(start=t0, end=_time.time())
+"""
+AUTOPAY_DIRECT = """
+t0 = _time.time()
+env["account.move"]._cron_ar_autopay_charge()
+env.cr.commit()
+result(start=t0, end=_time.time())
+"""
+
+
+def _charges(world, ids):
+    """{invoice: [transaction states]} of the autopay charges, and the payments per invoice."""
+    rows = sql(
+        world,
+        """SELECT rel.invoice_id, tx.state FROM payment_transaction tx
+             JOIN account_invoice_transaction_rel rel ON rel.transaction_id = tx.id
+            WHERE rel.invoice_id IN %s ORDER BY tx.id""",
+        [tuple(ids)],
+    )
+    charges = {i: [] for i in ids}
+    for invoice_id, state in rows:
+        charges[invoice_id].append(state)
+    paid = dict(sql(world, "SELECT id, payment_state FROM account_move WHERE id IN %s", [tuple(ids)]))
+    return charges, paid
+
+
+def test_autopay_two_processes_at_once(world):
+    ids = world["data"]["autopay_a"]
+    results = run_together(world["procs"]["a"], world["procs"]["b"], AUTOPAY_CRON, AUTOPAY_DIRECT)
+    _overlap(results)
+    charges, paid = _charges(world, ids)
+    assert all(states == ["done"] for states in charges.values()), f"one charge per invoice: {charges}"
+    assert set(paid.values()) <= {"paid", "in_payment"}, paid
+
+
+def test_autopay_killed_mid_batch_then_rerun(world):
+    ids = world["data"]["autopay_b"]
+    sql(
+        world,
+        "UPDATE account_move SET ar_autopay_state = 'notified', ar_autopay_notified_on = current_date - 5"
+        " WHERE id IN %s",
+        [tuple(ids)],
+    )
+    third = world["data"]["autopay_b_partners"][2]
+    kill_while_blocked_on(world, "autopay", AUTOPAY_DIRECT, third)
+    charges, _paid = _charges(world, ids)
+    assert 0 < sum(1 for states in charges.values() if states) < N, f"killed mid-batch: {charges}"
+    world["procs"]["a"].run(AUTOPAY_DIRECT)
+    charges, paid = _charges(world, ids)
+    assert all(states == ["done"] for states in charges.values()), f"one charge per invoice: {charges}"
+    assert set(paid.values()) <= {"paid", "in_payment"}, paid
+
+
+# ------------------------------------------------------------------------------------------
+# Statement generation (each statement e-mailed once)
+# ------------------------------------------------------------------------------------------
+def _statement_script(now):
+    # the job the statements cron runs, with a fixed "now" so that the period is known
+    return f"""
+from datetime import datetime
+t0 = _time.time()
+env["ar.customer.statement"]._ar_generate_statements(now=datetime({now}), progress=env["ir.cron"]._commit_progress)
+env.cr.commit()
+result(start=t0, end=_time.time())
+"""
+
+
+def _statements(world, date_to):
+    ids = world["data"]["statement_partners"]
+    rows = sql(
+        world,
+        "SELECT partner_id, state FROM ar_customer_statement WHERE partner_id IN %s AND date_to = %s",
+        [tuple(ids), date_to],
+    )
+    per_partner = {i: [] for i in ids}
+    for partner_id, state in rows:
+        per_partner[partner_id].append(state)
+    return per_partner
+
+
+def _mail_queue(world):
+    return world["procs"]["a"].run(MAIL_QUEUE)
+
+
+def test_statements_two_processes_at_once(world):
+    emails = world["data"]["statement_emails"]
+    before = smtp_count(world, emails)
+    script = _statement_script("2026, 12, 1, 10")
+    results = run_together(world["procs"]["a"], world["procs"]["b"], script, script)
+    _overlap(results)
+    assert all(states == ["sent"] for states in _statements(world, "2026-11-30").values())
+    _mail_queue(world)
+    after = smtp_count(world, emails)
+    assert {e: after[e] - before[e] for e in emails} == dict.fromkeys(emails, 1), "one statement e-mail each"
+
+
+def test_statements_killed_mid_batch_then_rerun(world):
+    emails = world["data"]["statement_emails"]
+    before = smtp_count(world, emails)
+    script = _statement_script("2027, 1, 1, 10")
+    third = world["data"]["statement_partners"][2]
+    kill_while_blocked_on(world, "statements", script, third)
+    done = _statements(world, "2026-12-31")
+    assert 0 < sum(1 for states in done.values() if states) < N, f"killed mid-batch: {done}"
+    world["procs"]["a"].run(script)
+    assert all(states == ["sent"] for states in _statements(world, "2026-12-31").values())
+    _mail_queue(world)
+    after = smtp_count(world, emails)
+    assert {e: after[e] - before[e] for e in emails} == dict.fromkeys(emails, 1), "one statement e-mail each"
+
+
+# ------------------------------------------------------------------------------------------
+# Dunning execute: the Execute button and the cron at the same time; a crash mid-batch
+# ------------------------------------------------------------------------------------------
+DUNNING_CRON = """
+t0 = _time.time()
+env.ref("ar_dunning.ir_cron_ar_dunning_run").method_direct_trigger()
+result(start=t0, end=_time.time())
+"""
+DUNNING_BUTTON = """
+run = env["ar.dunning.run"].browse(%d)
+t0 = _time.time()
+run.action_execute()
+env.cr.commit()
+result(start=t0, end=_time.time())
+"""
+
+
+def _dunning_lines(world, run_id):
+    return sql(
+        world,
+        "SELECT partner_id, state, mail_id FROM ar_dunning_line WHERE run_id = %s AND state != 'excluded'",
+        [run_id],
+    )
+
+
+def _dunning_check(world, key, before):
+    run_id = world["data"][f"dunning_{key}"]
+    lines = _dunning_lines(world, run_id)
+    assert len(lines) == 2 * N and {state for _p, state, _m in lines} == {"done"}, lines
+    assert len({mail for _p, _s, mail in lines}) == 2 * N, "one queued e-mail per reminder"
+    assert sql(world, "SELECT state FROM ar_dunning_run WHERE id = %s", [run_id]) == [("done",)]
+    _mail_queue(world)
+    emails = world["data"][f"dunning_{key}_emails"]
+    after = smtp_count(world, emails)
+    assert {e: after[e] - before[e] for e in emails} == dict.fromkeys(emails, 1), "one reminder e-mail each"
+
+
+def test_dunning_button_and_cron_at_once(world):
+    """The cron resumes an automatic run left running while the accountant clicks Execute."""
+    key = "a"
+    run_id = world["data"][f"dunning_{key}"]
+    emails = world["data"][f"dunning_{key}_emails"]
+    before = smtp_count(world, emails)
+    sql(world, "UPDATE ar_dunning_run SET state = 'running', automatic = true WHERE id = %s", [run_id])
+    results = run_together(world["procs"]["a"], world["procs"]["b"], DUNNING_CRON, DUNNING_BUTTON % run_id)
+    _overlap(results)
+    _dunning_check(world, key, before)
+
+
+def test_dunning_killed_mid_batch_then_rerun(world):
+    key = "b"
+    run_id = world["data"][f"dunning_{key}"]
+    emails = world["data"][f"dunning_{key}_emails"]
+    before = smtp_count(world, emails)
+    partners = world["data"][f"dunning_{key}_partners"]
+    kill_while_blocked_on(world, "dunning", DUNNING_BUTTON % run_id, partners[len(partners) // 2])
+    world["procs"]["a"].run(DUNNING_BUTTON % run_id)
+    _dunning_check(world, key, before)
