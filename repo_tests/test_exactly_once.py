@@ -274,7 +274,8 @@ def smtp_count(world, emails):
 # ------------------------------------------------------------------------------------------
 PEPPOL_CRON = """
 t0 = _time.time()
-env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit").method_direct_trigger()
+answer = env.ref("ar_peppol_edi.ir_cron_ar_peppol_transmit").method_direct_trigger()
+assert answer is True, answer  # a failed job comes back as an error action
 result(start=t0, end=_time.time())
 """
 PEPPOL_DIRECT = """
@@ -337,7 +338,8 @@ def test_peppol_killed_mid_batch_then_rerun(world):
 # ------------------------------------------------------------------------------------------
 CXML_CRON = """
 t0 = _time.time()
-env.ref("ar_customer_centric.ir_cron_ar_retry_cxml").method_direct_trigger()
+answer = env.ref("ar_customer_centric.ir_cron_ar_retry_cxml").method_direct_trigger()
+assert answer is True, answer  # a failed job comes back as an error action
 result(start=t0, end=_time.time())
 """
 CXML_DIRECT = """
@@ -399,7 +401,8 @@ def test_cxml_killed_mid_batch_then_rerun(world):
 # ------------------------------------------------------------------------------------------
 AUTOPAY_CRON = """
 t0 = _time.time()
-env.ref("ar_customer_centric.ir_cron_ar_autopay_charge").method_direct_trigger()
+answer = env.ref("ar_customer_centric.ir_cron_ar_autopay_charge").method_direct_trigger()
+assert answer is True, answer  # a failed job comes back as an error action
 result(start=t0, end=_time.time())
 """
 AUTOPAY_DIRECT = """
@@ -516,7 +519,8 @@ def test_statements_killed_mid_batch_then_rerun(world):
 # ------------------------------------------------------------------------------------------
 DUNNING_CRON = """
 t0 = _time.time()
-env.ref("ar_dunning.ir_cron_ar_dunning_run").method_direct_trigger()
+answer = env.ref("ar_dunning.ir_cron_ar_dunning_run").method_direct_trigger()
+assert answer is True, answer  # a failed job comes back as an error action
 result(start=t0, end=_time.time())
 """
 DUNNING_BUTTON = """

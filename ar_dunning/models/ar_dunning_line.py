@@ -301,7 +301,7 @@ class ArDunningLine(models.Model):
                 }
             )
 
-    def _execute_batch(self, processed_before=0):
+    def _execute_batch(self):
         """Render, queue and record one batch of reminders. Runs inside a savepoint."""
         if not self:
             return
@@ -370,9 +370,6 @@ class ArDunningLine(models.Model):
         )
         for line, mail in zip(mail_lines, mails, strict=True):
             line.mail_id = mail
-        crash_after = env.context.get("ar_dunning_crash_after")
-        if crash_after is not None and processed_before + len(self) > crash_after:
-            raise RuntimeError("ar_dunning test hook: simulated crash in the middle of a batch")
         self._execute_followups()
         self.write({"state": "done"})
         _logger.info(

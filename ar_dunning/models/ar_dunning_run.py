@@ -4,11 +4,13 @@ import logging
 from collections import defaultdict
 from datetime import date, timedelta
 
+import psycopg2.errors
+
 import odoo.modules.module
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 from odoo.tools.pdf import merge_pdf
 
 from ..tools.dunning_level import days_overdue, next_level, tone_from_score
@@ -20,6 +22,7 @@ from ..tools.late_payment_law import (
     nl_b2c_costs,
     nl_b2c_period,
 )
+from ..tools.locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
 # days we assume an invoice or a reminder letter takes to reach a German debtor (§ 286 BGB counts
@@ -580,11 +583,17 @@ class ArDunningRun(models.Model):
 
     def _ar_commit(self, processed, remaining):
         """Commit a finished batch so that a crash later never resends it (not inside tests)."""
-        if odoo.modules.module.current_test or self.env.context.get("ar_dunning_no_commit"):
+        if odoo.modules.module.current_test:
             return
         self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
     def _execute(self, batch_size=200):
+        """Send the selected lines in batches, committing each one.
+
+        Several workers may execute the same run at once (the Execute button while the cron
+        resumes it): each batch's lines are claimed with row locks (SKIP LOCKED), so that a line
+        is sent by one worker only, and the worker that finds every line sent finishes the run.
+        """
         self.ensure_one()
         if self.state == "draft":
             self.action_preview()
@@ -605,20 +614,36 @@ class ArDunningRun(models.Model):
                     count=len(blocked),
                 )
             )
-        self.state = "running"
-        unselected = self.line_ids.filtered(lambda line: line.state == "draft" and not line.selected)
-        unselected.write({"state": "excluded", "exclusion_reason": "manual", "key": False})
+        if self.state != "running":
+            unselected = self.line_ids.filtered(lambda line: line.state == "draft" and not line.selected)
+            unselected.write({"state": "excluded", "exclusion_reason": "manual", "key": False})
+            self.state = "running"
         self._ar_commit(0, len(todo))
         processed = 0
         for batch_ids in split_every(batch_size, todo.ids):
             batch = self.env["ar.dunning.line"].browse(batch_ids)
+            # lines another worker holds, or has sent since, are left to it
+            locked = lock_free_rows(batch).filtered(lambda line: line.state == "draft")
             with self.env.cr.savepoint():
-                locked = batch.try_lock_for_update()
-                locked.invalidate_recordset(["state"])
-                locked = locked.filtered(lambda line: line.state == "draft")
-                locked._execute_batch(processed)
+                locked._execute_batch()
             processed += len(batch)
             self._ar_commit(len(batch), len(todo) - processed)
+        self._ar_finish()
+
+    def _ar_finish(self):
+        """Letters, dossier and "done", by the one worker that finds every selected line sent."""
+        cr = self.env.cr
+        try:
+            with cr.savepoint():
+                cr.execute(
+                    SQL("SELECT id FROM ar_dunning_run WHERE id = %s FOR NO KEY UPDATE", self.id), log_exceptions=False
+                )
+        except psycopg2.errors.SerializationFailure:
+            return  # another worker finished the run meanwhile
+        self.invalidate_recordset()
+        self.line_ids.invalidate_recordset(["state"])
+        if self.state == "done" or self.line_ids.filtered(lambda line: line.state == "draft" and line.selected):
+            return  # finished already, or another worker is still sending lines: it finishes
         self._finalize()
         self.state = "done"
         self._ar_commit(0, 0)
