@@ -198,18 +198,18 @@ def run_together(proc_a, proc_b, script_a, script_b, timeout=240):
     return [proc_a.result(timeout), proc_b.result(timeout)]
 
 
-def backend_waiting_on_lock(cfg, pid):
-    """True when the PostgreSQL session of Odoo process ``pid`` waits for a row lock."""
+def backends_waiting_on_lock(cfg, pid):
+    """How many PostgreSQL sessions of Odoo process ``pid`` wait for a row lock."""
     conn = connect(cfg, cfg["AR_MP_DB"])
     conn.autocommit = True
     with conn.cursor() as cr:
         cr.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
             [f"odoo-{pid}"],
         )
-        found = bool(cr.fetchone())
+        count = cr.fetchone()[0]
     conn.close()
-    return found
+    return count
 
 
 def wait_for(predicate, timeout=120, what="condition"):
@@ -256,7 +256,7 @@ class _HoldingServer:
                     time.sleep(outer.delay)
                 if outer._hold_at is not None and len(outer.requests) == outer._hold_at:
                     outer.held.set()
-                    outer._release.wait(60)
+                    outer._release.wait(300)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(answer)))

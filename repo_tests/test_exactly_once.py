@@ -1,18 +1,19 @@
 """Exactly-once with real processes and real commits.
 
-Each test starts real Odoo processes (``odoo-bin shell`` with the project's configuration) on
-this suite's own copy of the test template database. The outside world is a set of local fakes
-on 127.0.0.1 (port 0) that count what reaches them: an SMTP server, a Storecove-like access
-point and a cXML network. For every job:
+Real Odoo processes (``odoo-bin shell`` with the project's configuration) work on this suite's
+own copy of the test template database. The outside world is a set of local fakes on 127.0.0.1
+(port 0) that count what reaches them: an SMTP server, a Storecove-like access point and a cXML
+network. For the Peppol queue, cXML retries, autopay charging, statement generation and the
+dunning execute:
 
-(a) two processes run it at the same instant (the cron and the manual button, or two workers);
-(b) one process is killed with SIGKILL in the middle of a batch, then the job is run again.
+(a) two processes run the job at the same instant (the cron and the manual button, or two workers);
+(b) a process is killed with SIGKILL in the middle of a batch, then the job is run again.
 
 Afterwards each e-mail, Peppol transmission, charge, cXML document and statement exists exactly
 once. A process is stopped mid-batch without any hook in the code: either the fake server keeps
 the n-th request unanswered (the request reached the provider, the answer never reaches Odoo),
-or the test holds a row lock on the customer of the n-th item, so the process blocks inside its
-transaction after having committed the items before it.
+or the test holds a row lock on the customer of an item, so that the process waits inside that
+item's transaction after having committed the items before it.
 """
 
 import json
@@ -26,7 +27,7 @@ from multiprocess import (
     FakeSmtp,
     FakeStorecove,
     OdooProcess,
-    backend_waiting_on_lock,
+    backends_waiting_on_lock,
     connect,
     copy_database,
     run_together,
@@ -55,6 +56,8 @@ env["ir.mail_server"].create({
     "smtp_encryption": "none", "from_filter": False,
 })
 env["ir.config_parameter"].set_param("mail.catchall.domain", False)
+# the killed process waits for its answers until every job is mid-batch: no client time-out
+env["ir.config_parameter"].set_param("ar_customer_centric.cxml_timeout", "600")
 Partner = env["res.partner"]
 today = fields.Date.context_today(Partner)
 address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id, "is_company": True}
@@ -78,7 +81,7 @@ UBL = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/
 # --- Peppol: a Storecove-like access point; set b waits (next try in a year) ----------------
 connector = env["ar.peppol.connector"].create({
     "name": "Local Storecove", "provider": "storecove", "base_url": cfg["storecove"],
-    "api_key": cfg["api_key"], "account_ref": "42", "timeout": 30,
+    "api_key": cfg["api_key"], "account_ref": "42", "timeout": 600,
 })
 company.ar_peppol_connector_id = connector
 for key in ("a", "b"):
@@ -172,9 +175,6 @@ result(outgoing=env["mail.mail"].search_count([("state", "in", ("outgoing", "exc
 """
 
 
-VICTIMS = ("peppol", "cxml", "autopay", "statements", "dunning")
-
-
 @pytest.fixture(scope="module")
 def world():
     cfg = settings()
@@ -186,8 +186,8 @@ def world():
     os.environ["AR_MP_SETUP"] = json.dumps(
         {"smtp_port": smtp.port, "storecove": storecove.url, "cxml": cxml.url, "api_key": API_KEY, "n": N}
     )
-    # two workers, and one process per job to be killed, all loading Odoo at once
-    procs = {name: OdooProcess(cfg, workdir, name) for name in ("a", "b", *(f"victim-{v}" for v in VICTIMS))}
+    # two workers and the process to be killed, loading Odoo at once
+    procs = {name: OdooProcess(cfg, workdir, name) for name in ("a", "b", "victim")}
     try:
         for proc in procs.values():
             proc.wait_ready()
@@ -217,48 +217,6 @@ def sql(world, query, params=None):
     return rows
 
 
-def kill_while_blocked_on(world, job, script, partner_id):
-    """Run ``script`` while the test holds a row lock on ``partner_id``; SIGKILL the process as
-    soon as it waits for that lock (it is then inside the transaction of that customer's item,
-    the items before it committed), release the lock and wait until its session is gone."""
-    cfg = world["cfg"]
-    conn = connect(cfg, cfg["AR_MP_DB"])
-    cr = conn.cursor()
-    cr.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner_id])
-    proc = world["procs"][f"victim-{job}"]
-    proc.send(script)
-    try:
-        wait_for(
-            lambda: backend_waiting_on_lock(cfg, proc.pid) or proc.results or not proc.alive(),
-            timeout=180,
-            what=f"{proc.name} to reach the locked customer",
-        )
-        assert not proc.results, f"{proc.name} ended without reaching the locked customer:\n{proc.output()}"
-        proc.kill()
-    finally:
-        conn.rollback()
-        conn.close()
-    wait_for(
-        lambda: not sql(world, "SELECT 1 FROM pg_stat_activity WHERE application_name = %s", [f"odoo-{proc.pid}"]),
-        timeout=60,
-        what="the killed process's session to end",
-    )
-
-
-def kill_while_request_held(world, server, job, script, nth):
-    """Run ``script``; the fake server receives the nth request, keeps it unanswered, and the
-    process is killed while it waits for the answer (the provider has it, Odoo does not know)."""
-    server.hold_at(len(server.requests) + nth)
-    proc = world["procs"][f"victim-{job}"]
-    proc.send(script)
-    try:
-        wait_for(lambda: server.held.is_set() or proc.results or not proc.alive(), timeout=180, what="the request")
-        assert not proc.results, f"{proc.name} ended before its request {nth}:\n{proc.output()}"
-        proc.kill()
-    finally:
-        server.release()
-
-
 def smtp_count(world, emails):
     """{e-mail address: number of messages received for it}"""
     counts = dict.fromkeys(emails, 0)
@@ -270,7 +228,7 @@ def smtp_count(world, emails):
 
 
 # ------------------------------------------------------------------------------------------
-# Peppol transmission queue
+# (a) two processes run the same job at the same instant
 # ------------------------------------------------------------------------------------------
 PEPPOL_CRON = """
 t0 = _time.time()
@@ -310,32 +268,6 @@ def test_peppol_two_processes_at_once(world):
     assert sorted(k for k in ap.transmissions if k in keys) == sorted(keys)
 
 
-def test_peppol_killed_mid_batch_then_rerun(world):
-    ap = world["storecove"]
-    ids = world["data"]["peppol_b"]
-    sql(
-        world,
-        "UPDATE account_move SET ar_peppol_next_try = now() at time zone 'utc' - interval '1 minute' WHERE id IN %s",
-        [tuple(ids)],
-    )
-    before = len(ap.requests)
-    kill_while_request_held(world, ap, "peppol", PEPPOL_DIRECT, 3)
-    states = [state for state, _key in _peppol_states(world, ids)]
-    assert states.count("sent") == 2, f"the two answered submissions were committed: {states}"
-    world["procs"]["a"].run(PEPPOL_DIRECT)
-    rows = _peppol_states(world, ids)
-    keys = [key for _state, key in rows]
-    assert {state for state, _key in rows} == {"sent"}
-    # the submission in flight at the kill is offered again with the same idempotency key ...
-    offered = ap.requests[before:]
-    assert len(offered) == N + 1 and len(set(offered)) == N
-    # ... and the access point transmits every invoice exactly once
-    assert sorted(k for k in ap.transmissions if k in keys) == sorted(keys)
-
-
-# ------------------------------------------------------------------------------------------
-# cXML retries
-# ------------------------------------------------------------------------------------------
 CXML_CRON = """
 t0 = _time.time()
 answer = env.ref("ar_customer_centric.ir_cron_ar_retry_cxml").method_direct_trigger()
@@ -376,29 +308,6 @@ def test_cxml_two_processes_at_once(world):
     assert sorted(posted) == sorted(p[0] for p in sent.values()), "each invoice POSTed exactly once"
 
 
-def test_cxml_killed_mid_batch_then_rerun(world):
-    network = world["cxml"]
-    ids = world["data"]["cxml_b"]
-    sql(
-        world,
-        "UPDATE ar_delivery_log SET next_attempt = now() at time zone 'utc' - interval '1 minute' WHERE move_id IN %s",
-        [tuple(ids)],
-    )
-    before = len(network.requests)
-    kill_while_request_held(world, network, "cxml", CXML_DIRECT, 3)
-    assert len(_cxml_payloads(world, ids)) == 2, "the two answered POSTs were committed"
-    world["procs"]["a"].run(CXML_DIRECT)
-    sent = _cxml_payloads(world, ids)
-    assert sorted(sent) == sorted(ids) and all(len(p) == 1 for p in sent.values()), sent
-    posted = network.requests[before:]
-    # the POST in flight at the kill is made again with the same payloadID, which the network
-    # recognises: every invoice reaches the buyer exactly once
-    assert len(posted) == N + 1 and sorted(set(posted)) == sorted(p[0] for p in sent.values())
-
-
-# ------------------------------------------------------------------------------------------
-# Autopay charging
-# ------------------------------------------------------------------------------------------
 AUTOPAY_CRON = """
 t0 = _time.time()
 answer = env.ref("ar_customer_centric.ir_cron_ar_autopay_charge").method_direct_trigger()
@@ -438,27 +347,6 @@ def test_autopay_two_processes_at_once(world):
     assert set(paid.values()) <= {"paid", "in_payment"}, paid
 
 
-def test_autopay_killed_mid_batch_then_rerun(world):
-    ids = world["data"]["autopay_b"]
-    sql(
-        world,
-        "UPDATE account_move SET ar_autopay_state = 'notified', ar_autopay_notified_on = current_date - 5"
-        " WHERE id IN %s",
-        [tuple(ids)],
-    )
-    third = world["data"]["autopay_b_partners"][2]
-    kill_while_blocked_on(world, "autopay", AUTOPAY_DIRECT, third)
-    charges, _paid = _charges(world, ids)
-    assert 0 < sum(1 for states in charges.values() if states) < N, f"killed mid-batch: {charges}"
-    world["procs"]["a"].run(AUTOPAY_DIRECT)
-    charges, paid = _charges(world, ids)
-    assert all(states == ["done"] for states in charges.values()), f"one charge per invoice: {charges}"
-    assert set(paid.values()) <= {"paid", "in_payment"}, paid
-
-
-# ------------------------------------------------------------------------------------------
-# Statement generation (each statement e-mailed once)
-# ------------------------------------------------------------------------------------------
 def _statement_script(now):
     # the job the statements cron runs, with a fixed "now" so that the period is known
     return f"""
@@ -499,24 +387,6 @@ def test_statements_two_processes_at_once(world):
     assert {e: after[e] - before[e] for e in emails} == dict.fromkeys(emails, 1), "one statement e-mail each"
 
 
-def test_statements_killed_mid_batch_then_rerun(world):
-    emails = world["data"]["statement_emails"]
-    before = smtp_count(world, emails)
-    script = _statement_script("2027, 1, 1, 10")
-    third = world["data"]["statement_partners"][2]
-    kill_while_blocked_on(world, "statements", script, third)
-    done = _statements(world, "2026-12-31")
-    assert 0 < sum(1 for states in done.values() if states) < N, f"killed mid-batch: {done}"
-    world["procs"]["a"].run(script)
-    assert all(states == ["sent"] for states in _statements(world, "2026-12-31").values())
-    _mail_queue(world)
-    after = smtp_count(world, emails)
-    assert {e: after[e] - before[e] for e in emails} == dict.fromkeys(emails, 1), "one statement e-mail each"
-
-
-# ------------------------------------------------------------------------------------------
-# Dunning execute: the Execute button and the cron at the same time; a crash mid-batch
-# ------------------------------------------------------------------------------------------
 DUNNING_CRON = """
 t0 = _time.time()
 answer = env.ref("ar_dunning.ir_cron_ar_dunning_run").method_direct_trigger()
@@ -564,12 +434,162 @@ def test_dunning_button_and_cron_at_once(world):
     _dunning_check(world, key, before)
 
 
-def test_dunning_killed_mid_batch_then_rerun(world):
-    key = "b"
-    run_id = world["data"][f"dunning_{key}"]
-    emails = world["data"][f"dunning_{key}_emails"]
-    before = smtp_count(world, emails)
-    partners = world["data"][f"dunning_{key}_partners"]
-    kill_while_blocked_on(world, "dunning", DUNNING_BUTTON % run_id, partners[len(partners) // 2])
+# ------------------------------------------------------------------------------------------
+# (b) a process killed with SIGKILL in the middle of its batches, then each job rerun
+# ------------------------------------------------------------------------------------------
+VICTIM = """
+import threading
+from datetime import datetime
+from odoo import SUPERUSER_ID, api
+
+def peppol(e):
+    e["account.move"]._cron_ar_peppol_transmit()
+
+def cxml(e):
+    e["account.move"]._cron_ar_retry_cxml()
+
+def autopay(e):
+    e["account.move"]._cron_ar_autopay_charge()
+
+def statements(e):
+    e["ar.customer.statement"]._ar_generate_statements(
+        now=datetime(2027, 1, 1, 10), progress=e["ir.cron"]._commit_progress
+    )
+
+def dunning(e):
+    e["ar.dunning.run"].browse(%(run)d).action_execute()
+
+def job(fn):
+    threading.current_thread().dbname = env.cr.dbname
+    with env.registry.cursor() as cr:
+        fn(api.Environment(cr, SUPERUSER_ID, dict(env.context)))
+        cr.commit()
+
+threads = [threading.Thread(target=job, args=(fn,)) for fn in (peppol, cxml, autopay, statements, dunning)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+result(finished=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def crash(world):
+    """One Odoo process runs the five jobs at once (one thread and cursor each, as a threaded
+    worker does) on fresh items, and is killed with SIGKILL when every job is in the middle of
+    its batch: the access point and the cXML network hold the third request unanswered, and the
+    test holds row locks on a customer of the autopay, statement and dunning batches, so those
+    jobs wait inside that customer's transaction after committing the items before it."""
+    data, cfg = world["data"], world["cfg"]
+    ap, network, victim = world["storecove"], world["cxml"], world["procs"]["victim"]
+    sql(
+        world,
+        "UPDATE account_move SET ar_peppol_next_try = now() at time zone 'utc' - interval '1 minute' WHERE id IN %s",
+        [tuple(data["peppol_b"])],
+    )
+    sql(
+        world,
+        "UPDATE ar_delivery_log SET next_attempt = now() at time zone 'utc' - interval '1 minute' WHERE move_id IN %s",
+        [tuple(data["cxml_b"])],
+    )
+    sql(
+        world,
+        "UPDATE account_move SET ar_autopay_state = 'notified', ar_autopay_notified_on = current_date - 5"
+        " WHERE id IN %s",
+        [tuple(data["autopay_b"])],
+    )
+    emails = data["statement_emails"] + data["dunning_b_emails"]
+    before = {"ap": len(ap.requests), "network": len(network.requests), "smtp": smtp_count(world, emails)}
+    locked = [
+        data["autopay_b_partners"][2],
+        data["statement_partners"][2],
+        data["dunning_b_partners"][len(data["dunning_b_partners"]) // 2],
+    ]
+    conn = connect(cfg, cfg["AR_MP_DB"])
+    cr = conn.cursor()
+    cr.execute("SELECT id FROM res_partner WHERE id IN %s FOR UPDATE", [tuple(locked)])
+    ap.hold_at(len(ap.requests) + 3)
+    network.hold_at(len(network.requests) + 3)
+    victim.send(VICTIM % {"run": data["dunning_b"]})
+    try:
+        wait_for(
+            lambda: (
+                (ap.held.is_set() and network.held.is_set() and backends_waiting_on_lock(cfg, victim.pid) == 3)
+                or victim.results
+                or not victim.alive()
+            ),
+            timeout=240,
+            what="every job of the victim to be in the middle of its batch",
+        )
+        assert not victim.results and victim.alive(), f"the victim ended too early:\n{victim.output()}"
+        victim.kill()
+    finally:
+        ap.release()
+        network.release()
+        conn.rollback()
+        conn.close()
+    wait_for(
+        lambda: not sql(world, "SELECT 1 FROM pg_stat_activity WHERE application_name = %s", [f"odoo-{victim.pid}"]),
+        timeout=60,
+        what="the killed process's sessions to end",
+    )
+    return before
+
+
+def test_peppol_killed_mid_batch_then_rerun(world, crash):
+    ap = world["storecove"]
+    ids = world["data"]["peppol_b"]
+    states = [state for state, _key in _peppol_states(world, ids)]
+    assert states.count("sent") == 2, f"the two answered submissions were committed: {states}"
+    world["procs"]["a"].run(PEPPOL_DIRECT)
+    rows = _peppol_states(world, ids)
+    keys = [key for _state, key in rows]
+    assert {state for state, _key in rows} == {"sent"}
+    # the submission in flight at the kill is offered again with the same idempotency key ...
+    offered = ap.requests[crash["ap"] :]
+    assert len(offered) == N + 1 and len(set(offered)) == N
+    # ... and the access point transmits every invoice exactly once
+    assert sorted(k for k in ap.transmissions if k in keys) == sorted(keys)
+
+
+def test_cxml_killed_mid_batch_then_rerun(world, crash):
+    network = world["cxml"]
+    ids = world["data"]["cxml_b"]
+    assert len(_cxml_payloads(world, ids)) == 2, "the two answered POSTs were committed"
+    world["procs"]["a"].run(CXML_DIRECT)
+    sent = _cxml_payloads(world, ids)
+    assert sorted(sent) == sorted(ids) and all(len(p) == 1 for p in sent.values()), sent
+    posted = network.requests[crash["network"] :]
+    # the POST in flight at the kill is made again with the same payloadID, which the network
+    # recognises: every invoice reaches the buyer exactly once
+    assert len(posted) == N + 1 and sorted(set(posted)) == sorted(p[0] for p in sent.values())
+
+
+def test_autopay_killed_mid_batch_then_rerun(world, crash):
+    ids = world["data"]["autopay_b"]
+    charges, _paid = _charges(world, ids)
+    assert 0 < sum(1 for states in charges.values() if states) < N, f"killed mid-batch: {charges}"
+    world["procs"]["a"].run(AUTOPAY_DIRECT)
+    charges, paid = _charges(world, ids)
+    assert all(states == ["done"] for states in charges.values()), f"one charge per invoice: {charges}"
+    assert set(paid.values()) <= {"paid", "in_payment"}, paid
+
+
+def test_statements_killed_mid_batch_then_rerun(world, crash):
+    emails = world["data"]["statement_emails"]
+    done = _statements(world, "2026-12-31")
+    assert 0 < sum(1 for states in done.values() if states) < N, f"killed mid-batch: {done}"
+    world["procs"]["a"].run(_statement_script("2027, 1, 1, 10"))
+    assert all(states == ["sent"] for states in _statements(world, "2026-12-31").values())
+    _mail_queue(world)
+    after = smtp_count(world, emails)
+    assert {e: after[e] - crash["smtp"][e] for e in emails} == dict.fromkeys(emails, 1), "one e-mail each"
+
+
+def test_dunning_killed_mid_batch_then_rerun(world, crash):
+    run_id = world["data"]["dunning_b"]
+    states = [state for _p, state, _m in _dunning_lines(world, run_id)]
+    assert states.count("done") < len(states), f"killed before the end of its batch: {states}"
     world["procs"]["a"].run(DUNNING_BUTTON % run_id)
-    _dunning_check(world, key, before)
+    _dunning_check(world, "b", crash["smtp"])
