@@ -284,9 +284,10 @@ class _HoldingServer:
 
 
 class FakeStorecove(_HoldingServer):
-    """Storecove API v2 ``POST /document_submissions`` (https://www.storecove.com/docs, "Sending
-    documents"): the submission carries an ``idempotencyGuid``; a submission repeating a guid
-    already received is not transmitted again and gets the first submission's ``guid`` back.
+    """Storecove API ``POST /document_submissions`` (OpenAPI "Storecove API" 2.0.1, DocumentSubmission):
+    200 ``{"guid"}``; "If you submit multiple documents with the same idempotencyGuid, only the
+    first one will be processed and any subsequent ones will trigger an HTTP 422 Unprocessable
+    Entity response" (an ErrorModel list [{source, details}]; the wording of ``details`` is ours).
     ``transmissions`` holds the idempotency keys of the documents actually sent on Peppol."""
 
     def __init__(self, api_key, delay=0.0):
@@ -303,9 +304,11 @@ class FakeStorecove(_HoldingServer):
         key = json.loads(body).get("idempotencyGuid")
         with self.lock:
             self.requests.append(key)
-            if key not in self.by_key:
-                self.by_key[key] = f"guid-{len(self.by_key) + 1}"
-                self.transmissions.append(key)
+            if key in self.by_key:
+                answer = [{"source": "idempotencyGuid", "details": "has already been used"}]
+                return 422, "application/json", json.dumps(answer).encode()
+            self.by_key[key] = f"guid-{len(self.by_key) + 1}"
+            self.transmissions.append(key)
             guid = self.by_key[key]
         return 200, "application/json", json.dumps({"guid": guid}).encode()
 
