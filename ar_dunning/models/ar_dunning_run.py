@@ -605,8 +605,8 @@ class ArDunningRun(models.Model):
             raise UserError(
                 self.env._(
                     "Run %(run)s cannot be executed: no statutory interest rate for %(missing)s "
-                    "(%(count)s reminders). Enter the rate in Invoicing > Configuration > Follow-up > Interest "
-                    "Rates and preview again, or untick these customers.",
+                    "(%(count)s reminders). Enter the rate in Invoicing > Configuration > Follow-up > Late-Payment "
+                    "Interest Rates and preview again, or untick these customers.",
                     run=self.name,
                     missing=", ".join(
                         dict.fromkeys(label for line in blocked for label in line.rate_missing.splitlines())
