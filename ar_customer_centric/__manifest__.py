@@ -8,7 +8,7 @@
     "maintainers": ["ar-suite"],
     "development_status": "Beta",
     "license": "LGPL-3",
-    "depends": ["account_payment", "account_qr_code_sepa"],
+    "depends": ["account_payment", "account_qr_code_sepa", "account_edi_ubl_cii"],
     "external_dependencies": {"python": ["qrcode", "sepaxml", "requests"]},
     "data": [
         "security/ir.model.access.csv",

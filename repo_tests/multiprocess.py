@@ -11,8 +11,10 @@ import re
 import shutil
 import signal
 import socketserver
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -234,6 +236,8 @@ class _QuietHTTPServer(ThreadingHTTPServer):
 class _HoldingServer:
     """Counts requests; ``hold_at(n)`` keeps the n-th request unanswered until ``release()``."""
 
+    tls = False
+
     def __init__(self, delay=0.0):
         self.lock = threading.Lock()
         self.requests = []  # one entry per request received (its document key)
@@ -265,6 +269,37 @@ class _HoldingServer:
 
         self.server = _QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.cafile = None
+        if self.tls:  # cXML goes over https only: a certificate for 127.0.0.1 made for this run
+            folder = tempfile.mkdtemp(prefix="ar_mp_tls_")
+            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    key,
+                    "-out",
+                    cert,
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+            self.cafile = cert
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def hold_at(self, n):
@@ -317,6 +352,8 @@ class FakeCxmlNetwork(_HoldingServer):
     """A buyer's cXML network (cXML 1.2 Reference Guide, "payloadID": a unique number used to
     detect duplicate documents; "Status" codes 200 OK / 201 Accepted): every POST is counted,
     a repeated payloadID is acknowledged again without creating a second invoice."""
+
+    tls = True
 
     def __init__(self, delay=0.0):
         self.documents = []

@@ -58,6 +58,8 @@ env["ir.mail_server"].create({
 env["ir.config_parameter"].set_param("mail.catchall.domain", False)
 # the killed process waits for its answers until every job is mid-batch: no client time-out
 env["ir.config_parameter"].set_param("ar_customer_centric.cxml_timeout", "600")
+# the fake cXML network listens on 127.0.0.1 (https): allowed as an administrator would allow it
+env["ir.config_parameter"].set_param("ar_customer_centric.cxml_allow_internal", "1")
 Partner = env["res.partner"]
 today = fields.Date.context_today(Partner)
 address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id, "is_company": True}
@@ -114,7 +116,7 @@ for key in ("a", "b"):
         moves |= invoice(customer, 200 + i)
     when = fields.Datetime.now() - timedelta(minutes=1) if key == "a" else fields.Datetime.now() + timedelta(days=365)
     for move in moves:
-        move._ar_log_delivery("ar_cxml", "retry", destination=cfg["cxml"], payload_id=move._ar_cxml_payload_id(),
+        move._ar_log_delivery("ar_cxml", "retry", destination=cfg["cxml"], payload_id=move._ar_cxml_payload(),
                               response_code="503", attempt_count=1, next_attempt=when)
     out[f"cxml_{key}"] = moves.ids
 
@@ -206,6 +208,8 @@ def world():
             "rules": str(rules),
         }
     )
+    # the Odoo processes trust the fake network's certificate (requests' documented setting)
+    os.environ["REQUESTS_CA_BUNDLE"] = cxml.cafile
     # two workers and the process to be killed, loading Odoo at once
     procs = {name: OdooProcess(cfg, workdir, name) for name in ("a", "b", "victim")}
     try:

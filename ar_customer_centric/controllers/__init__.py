@@ -7,3 +7,4 @@ from . import portal_pay_all
 from . import portal_disputes
 from . import portal_autopay
 from . import portal_preferences
+from . import cxml

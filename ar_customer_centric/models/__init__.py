@@ -5,6 +5,7 @@ from . import ar_segment_default
 from . import ar_delivery_log
 from . import ar_customer_statement
 from . import account_move_delivery
+from . import account_move_cxml
 from . import account_move_send
 from . import account_move_portal
 from . import ar_dispute

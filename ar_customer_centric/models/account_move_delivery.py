@@ -1,21 +1,14 @@
 import logging
-import uuid
-from datetime import timedelta
-
-import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import float_round, format_date, pdf
+from odoo.tools import format_date, pdf
 
-from ..tools import cxml, structured_ref
+from ..tools import structured_ref
 from ..tools.locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
-
-CXML_TIMEOUT = 20  # seconds
-CXML_MAX_ATTEMPTS = 5
 
 
 class AccountMove(models.Model):
@@ -27,6 +20,8 @@ class AccountMove(models.Model):
             ("held", "Held for statement"),
             ("queued", "Queued"),
             ("retry", "Waiting for retry"),
+            ("pending", "Received, awaiting status"),
+            ("check", "Check manually"),
             ("sent", "Delivered"),
             ("failed", "Failed"),
         ],
@@ -109,6 +104,7 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         # EXTENDS 'account': queue customer invoices for the sending cron (company option)
+        self._ar_cxml_fill_references()
         posted = super()._post(soft=soft)
         auto = posted.filtered(
             lambda m: (
@@ -187,148 +183,6 @@ class AccountMove(models.Model):
     # CHANNEL: BUYER'S AP PORTAL (cXML)
     # ------------------------------------------------------------------
 
-    def _ar_cxml_payload_id(self):
-        """Stable per invoice (and per database): the network discards a repeated payloadID."""
-        self.ensure_one()
-        dbuuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        token = uuid.uuid5(uuid.NAMESPACE_URL, f"{dbuuid}/account.move/{self.id}").hex
-        host = (self.company_id.website or "odoo").split("//")[-1].strip("/") or "odoo"
-        return f"{self.id}.{token}@{host}"
-
-    def _ar_cxml_party(self, partner):
-        return {
-            "id": partner.ref or str(partner.id),
-            "name": partner.name or "",
-            "street": partner.street,
-            "street2": partner.street2,
-            "city": partner.city,
-            "zip": partner.zip,
-            "country_code": partner.country_id.code or "",
-            "country_name": partner.country_id.name or "",
-            "email": partner.email,
-            "vat": partner.vat,
-        }
-
-    def _ar_cxml_prepare_vals(self, payload_id):
-        self.ensure_one()
-        # sudo: credentials are restricted to account managers; sending runs for any invoicing user
-        partner = self.commercial_partner_id.with_company(self.company_id).sudo()
-        currency = self.currency_id
-        lines = []
-        for number, line in enumerate(self.invoice_line_ids.filtered(lambda x: x.display_type == "product"), 1):
-            tax_amount = line.price_total - line.price_subtotal
-            rate = sum(line.tax_ids.filtered(lambda t: t.amount_type == "percent").mapped("amount"))
-            lines.append(
-                {
-                    "number": number,
-                    "quantity": line.quantity,
-                    "uom": (line.product_uom_id.name or "EA")[:10],
-                    "unit_price": float_round(line.price_unit, precision_digits=currency.decimal_places),
-                    "description": line.name or line.product_id.display_name or "",
-                    "subtotal": line.price_subtotal,
-                    "tax_amount": tax_amount,
-                    "tax_rate": rate,
-                    "tax_description": ", ".join(line.tax_ids.mapped("name")) or "VAT",
-                }
-            )
-        pay_days = (self.invoice_date_due - self.invoice_date).days if self.invoice_date_due else None
-        return {
-            "payload_id": payload_id,
-            "timestamp": fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "lang": (partner.lang or "en_US").replace("_", "-"),
-            "deployment_mode": partner.ar_cxml_deployment_mode or "production",
-            "from": {"domain": partner.ar_cxml_from_domain, "identity": partner.ar_cxml_from_identity},
-            "to": {"domain": partner.ar_cxml_to_domain, "identity": partner.ar_cxml_to_identity},
-            "sender": {"domain": partner.ar_cxml_sender_domain, "identity": partner.ar_cxml_sender_identity},
-            "shared_secret": partner.ar_cxml_shared_secret or "",
-            "invoice_id": self.name,
-            "purpose": "creditMemo" if self.move_type == "out_refund" else "standard",
-            "invoice_date": f"{self.invoice_date.isoformat()}T00:00:00+00:00",
-            "currency": currency.name,
-            "pay_in_days": pay_days,
-            "order_id": self.ref or "",
-            "remit_to": self._ar_cxml_party(self.company_id.partner_id),
-            "bill_to": self._ar_cxml_party(partner),
-            "lines": lines,
-            "subtotal": self.amount_untaxed,
-            "tax_amount": self.amount_tax,
-            "total": self.amount_total,
-            "due": self.amount_residual,
-            "extrinsics": {"PaymentReference": self.payment_reference, "PayURL": self._ar_pay_url()},
-        }
-
-    def _ar_cxml_post(self, is_fallback=False):
-        """POST the invoice to the buyer's network once; return 'sent', 'retry' or 'failed' and the reason."""
-        self.ensure_one()
-        # sudo: credentials are restricted to account managers; sending runs for any invoicing user
-        partner = self.commercial_partner_id.with_company(self.company_id).sudo()
-        endpoint = partner.ar_cxml_endpoint
-        payload_id = self._ar_cxml_payload_id()
-        previous = self.ar_delivery_log_ids.filtered(lambda log: log.channel == "ar_cxml")
-        if previous.filtered(lambda log: log.state == "sent"):
-            return "sent", self.env._(
-                "Already delivered with payload %(payload)s: not posted again.", payload=payload_id
-            )
-        attempt = max(previous.mapped("attempt_count") or [0]) + 1
-        body = cxml.build_invoice_detail_request(self._ar_cxml_prepare_vals(payload_id))
-        http_status = cxml_code = None
-        reason = ""
-        # sudo: technical parameter, read for any invoicing user
-        timeout = float(
-            self.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.cxml_timeout", CXML_TIMEOUT)
-        )
-        try:
-            response = requests.post(
-                endpoint,
-                data=body,
-                headers={"Content-Type": "text/xml; charset=UTF-8"},
-                timeout=timeout,
-            )
-            http_status = response.status_code
-            cxml_code, text, detail = cxml.parse_status(response.content)
-            reason = " ".join(filter(None, (text, detail))) or response.reason or ""
-        except requests.Timeout:
-            reason = self.env._("No answer within %(seconds)s seconds.", seconds=timeout)
-        except requests.RequestException as error:
-            reason = str(error)
-        outcome = cxml.classify(http_status, cxml_code)
-        code = str(cxml_code or http_status or "timeout")
-        extra = {
-            "payload_id": payload_id,
-            "response_code": code,
-            "attempt_count": attempt,
-            "is_fallback": is_fallback,
-        }
-        if outcome == cxml.OK:
-            state, message = (
-                "sent",
-                self.env._("Accepted by the buyer's network (%(code)s %(reason)s).", code=code, reason=reason),
-            )
-        elif outcome == cxml.TRANSIENT and attempt < CXML_MAX_ATTEMPTS:
-            state = "retry"
-            extra["next_attempt"] = fields.Datetime.now() + timedelta(minutes=cxml.backoff_minutes(attempt))
-            message = self.env._(
-                "Temporary failure (%(code)s %(reason)s): retry %(attempt)s planned on %(date)s.",
-                code=code,
-                reason=reason,
-                attempt=attempt + 1,
-                date=fields.Datetime.to_string(extra["next_attempt"]),
-            )
-        else:
-            state = "failed"
-            if code in ("401", "403"):
-                message = self.env._(
-                    "The buyer's network refused our credentials (%(code)s %(reason)s): check the cXML "
-                    "From/Sender identities and the shared secret of %(partner)s.",
-                    code=code,
-                    reason=reason,
-                    partner=partner.display_name,
-                )
-            else:
-                message = self.env._("Rejected by the buyer's network (%(code)s %(reason)s).", code=code, reason=reason)
-        self._ar_log_delivery("ar_cxml", state, destination=endpoint, message=message, **extra)
-        return state, message
-
     @api.model
     def _cron_ar_retry_cxml(self):
         """Cron: retry the transient cXML failures that are due, committing after each invoice."""
@@ -352,7 +206,12 @@ class AccountMove(models.Model):
             move = log.move_id
             # the waiting line is closed: the new attempt writes its own line
             log.state = "failed"
-            if move.ar_delivery_state != "sent":
+            # a corrected invoice (reset to draft: new payloadID) is not retried under its old payloadID
+            if (
+                move.state == "posted"
+                and move.ar_delivery_state not in ("sent", "pending")
+                and log.payload_id == move.ar_cxml_payload_id
+            ):
                 move._ar_cxml_post(is_fallback=log.is_fallback)
             if progress:
                 progress(1, remaining=Log.search_count(domain))

@@ -61,7 +61,7 @@ class AccountMoveSend(models.AbstractModel):
         if method in AR_CHANNELS:
             partner = move.commercial_partner_id.with_company(move.company_id)
             if method == "ar_cxml" and move.ar_delivery_log_ids.filtered(
-                lambda log: log.channel == "ar_cxml" and log.state == "sent"
+                lambda log: log.channel == "ar_cxml" and log.state in ("sent", "pending")
             ):
                 return False  # never the same invoice twice to the AP network
             return not partner._ar_delivery_problems(method)
@@ -105,6 +105,8 @@ class AccountMoveSend(models.AbstractModel):
             for method in methods & AR_CHANNELS:
                 partner = move.commercial_partner_id.with_company(move.company_id)
                 problems += partner._ar_delivery_problems(method) + partner._ar_format_problems(method)
+                if method == "ar_cxml" and move.state == "posted":
+                    problems += move._ar_cxml_problems()
         if problems:
             alerts["ar_customer_centric_channel"] = {
                 "level": "warning" if is_batch else "danger",
@@ -276,8 +278,10 @@ class AccountMoveSend(models.AbstractModel):
                     "errors": problems,
                 }
                 continue
-            state, message = move._ar_cxml_post(is_fallback=move_data.get("ar_fallback", False))
-            if state == "failed":
+            state, message = move._ar_cxml_post(
+                is_fallback=move_data.get("ar_fallback", False), pdf_values=move_data.get("pdf_attachment_values")
+            )
+            if state in ("failed", "check"):
                 move_data["error"] = {
                     "error_title": self.env._("The invoice could not be delivered to the buyer's AP portal."),
                     "errors": [message],

@@ -19,6 +19,8 @@ class ArDeliveryLog(models.Model):
             ("queued", "Queued"),
             ("held", "Held for statement"),
             ("retry", "Waiting for retry"),
+            ("pending", "Received, awaiting status"),
+            ("check", "Check manually"),
             ("sent", "Delivered"),
             ("failed", "Failed"),
             ("skipped", "Not re-sent"),

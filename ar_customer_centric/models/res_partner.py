@@ -1,7 +1,8 @@
-import re
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import hmac
+
+from ..tools import cxml as cxml_tools
 
 # Preferences that decide how invoices are delivered: a change re-checks them all.
 DELIVERY_PREFERENCE_FIELDS = {
@@ -18,6 +19,7 @@ DELIVERY_PREFERENCE_FIELDS = {
     "ar_cxml_to_identity",
     "ar_cxml_sender_identity",
     "ar_cxml_shared_secret",
+    "ar_cxml_network",
     "email",
     "ar_invoice_contact_ids",
     "street",
@@ -121,6 +123,30 @@ class ResPartner(models.Model):
         company_dependent=True,
         groups=CXML_GROUPS,
     )
+    ar_cxml_network = fields.Selection(
+        selection=[
+            ("ariba", "SAP Ariba"),
+            ("coupa", "Coupa"),
+            ("generic", "Generic cXML"),
+        ],
+        string="cXML Network",
+        company_dependent=True,
+        default="generic",
+        help="Selects the variant the network documents: how the order is referenced, the shape of credit "
+        "notes and the buyer references it requires before an invoice is sent.",
+    )
+    ar_cxml_attach_pdf = fields.Boolean(
+        string="Attach the PDF (cXML)",
+        company_dependent=True,
+        default=True,
+        help="Send the invoice PDF with the cXML document (MIME multipart/related), as most buyers require.",
+    )
+    ar_cxml_status_url = fields.Char(
+        string="cXML Status Update URL",
+        compute="_compute_ar_cxml_status_url",
+        groups=CXML_GROUPS,
+        help="Give this signed address to the buyer's network as the URL for StatusUpdateRequest documents.",
+    )
     ar_delivery_log_count = fields.Integer(string="Delivery Count", compute="_compute_ar_delivery_log_count")
 
     # ------------------------------------------------------------------
@@ -130,6 +156,60 @@ class ResPartner(models.Model):
     @api.model
     def _selection_ar_fallback_sending_method(self):
         return list(self._fields["invoice_sending_method"].selection)
+
+    def _compute_ar_cxml_status_url(self):
+        for partner in self:
+            partner.ar_cxml_status_url = (
+                f"{partner.get_base_url()}/ar/cxml/status/{partner.id}/{partner._ar_cxml_status_token()}"
+                if partner.id
+                else False
+            )
+
+    def _ar_cxml_status_token(self):
+        """HMAC of the partner (and its company context) with the database secret."""
+        self.ensure_one()
+        return hmac(self.env(su=True), "ar_cxml_status_update", self.id)
+
+    @api.model
+    def _ar_cxml_neutralized(self):
+        # sudo: technical parameter written by the neutralize step (data/neutralize.sql)
+        return bool(self.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.cxml_neutralized"))
+
+    def _ar_cxml_endpoint_problem(self, resolve=False):
+        """Translated reason why the cXML endpoint may not receive our invoices, or ''.
+
+        https only, no user or password in the URL, no loopback/private/link-local address
+        unless the administrator allows it (system parameter ar_customer_centric.cxml_allow_internal).
+        ``resolve`` also checks the addresses the host name resolves to (at sending time).
+        """
+        self.ensure_one()
+        # sudo: the endpoint is restricted to account managers; only the verdict is shown
+        partner = self.commercial_partner_id.sudo()
+        allow = self.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.cxml_allow_internal")
+        problem = cxml_tools.endpoint_problem(
+            partner.ar_cxml_endpoint or "", allow_internal=bool(allow), resolve=resolve
+        )
+        messages = {
+            "scheme": self.env._(
+                "%(partner)s: the cXML Endpoint URL must start with https:// (the shared secret never travels in "
+                "clear).",
+                partner=partner.display_name,
+            ),
+            "host": self.env._("%(partner)s has no valid cXML Endpoint URL.", partner=partner.display_name),
+            "userinfo": self.env._(
+                "%(partner)s: the cXML Endpoint URL must not contain a user name or password.",
+                partner=partner.display_name,
+            ),
+            "internal": self.env._(
+                "%(partner)s: the cXML Endpoint URL points to an internal address; only an administrator can "
+                "allow that (system parameter ar_customer_centric.cxml_allow_internal).",
+                partner=partner.display_name,
+            ),
+            "resolve": self.env._(
+                "%(partner)s: the host of the cXML Endpoint URL cannot be found.", partner=partner.display_name
+            ),
+        }
+        return messages[problem] if problem else ""
 
     def _compute_ar_delivery_log_count(self):
         groups = self.env["ar.delivery.log"]._read_group(
@@ -159,12 +239,27 @@ class ResPartner(models.Model):
         if method == "ar_cxml":
             # sudo: the check must run for any user saving the partner; only the result is shown
             cxml = partner.sudo()
-            endpoint = cxml.ar_cxml_endpoint or ""
-            if not re.match(r"^https?://[^\s/]+", endpoint):
+            if not cxml.ar_cxml_endpoint:
                 problems.append(
                     self.env._(
-                        "%(partner)s has no valid cXML Endpoint URL (http:// or https://): fill it in "
+                        "%(partner)s has no valid cXML Endpoint URL (https://): fill it in "
                         "on the Invoicing tab, or choose another Invoice sending channel.",
+                        partner=partner.display_name,
+                    )
+                )
+            elif problem := partner._ar_cxml_endpoint_problem():
+                problems.append(problem)
+            if not cxml.ar_cxml_shared_secret:
+                problems.append(
+                    self.env._(
+                        "%(partner)s: the cXML Shared Secret is required for AP-portal delivery.",
+                        partner=partner.display_name,
+                    )
+                )
+            if not cxml.ar_cxml_network:
+                problems.append(
+                    self.env._(
+                        "%(partner)s: choose the cXML Network (Ariba, Coupa or generic cXML).",
                         partner=partner.display_name,
                     )
                 )
