@@ -19,8 +19,10 @@ over ROUNDS (>= 5) rounds; median and spread.
 import hashlib
 import json
 import os
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,7 +43,10 @@ class OkNetwork(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = b'<cXML><Response><Status code="200" text="OK"/></Response></cXML>'
+        body = (
+            b'<cXML payloadID="a@b" timestamp="2026-12-01T00:00:00+00:00">'
+            b'<Response><Status code="200" text="OK"/></Response></cXML>'
+        )
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -112,6 +117,8 @@ def build(db, mixed, endpoint):
         env.user.company_id = company
         if mixed:
             company.ar_structured_reference_type = "be"
+            # the local network listens on 127.0.0.1: allowed as an administrator would allow it
+            env["ir.config_parameter"].set_param("ar_customer_centric.cxml_allow_internal", "1")
         address = {"street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000", "country_id": be.id}
         partners = env["res.partner"].create(
             [
@@ -197,8 +204,38 @@ def main():
 
     pg, base, full = base_template()
     server = ThreadingHTTPServer(("127.0.0.1", 0), OkNetwork)
+    # cXML goes over https only: a certificate for 127.0.0.1 made for this run, trusted by requests
+    # in the subprocesses through REQUESTS_CA_BUNDLE
+    folder = tempfile.mkdtemp(prefix="bench_cxml_")
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    os.environ["REQUESTS_CA_BUNDLE"] = cert
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.server_address[1]}/cxml"
+    endpoint = f"https://127.0.0.1:{server.server_address[1]}/cxml"
     kinds = {
         "stock Odoo, all by e-mail": (base, False),
         "ar_customer_centric, all by e-mail": (full, False),
