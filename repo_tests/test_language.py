@@ -1,0 +1,222 @@
+"""Customer-facing language: one register per surface, salutations and signatures, the glossary.
+
+The rules live in i18n/GLOSSARY.md (the tables marked "checked"); this test reads them and the
+.po files of the four modules. Effective texts: nl.po for nl, nl_BE.po over nl.po for nl_BE.
+"""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MODULE_DIRS = {
+    "ar_suite": REPO,
+    "ar_customer_centric": REPO / "ar_customer_centric",
+    "ar_peppol_edi": REPO / "ar_peppol_edi",
+    "ar_dunning": REPO / "ar_dunning",
+}
+LOCALES = ["nl", "nl_BE", "fr", "de"]
+GLOSSARY = REPO / "i18n" / "GLOSSARY.md"
+
+# pronouns of the informal and the formal register, per language (whole words)
+INFORMAL = {
+    "nl": r"\b(je|jij|jou|jouw|jullie)\b",
+    "fr": r"\b(tu|toi|ton|ta|tes|te)\b",
+    "de": r"\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines|euch|euer|eure)\b",
+}
+FORMAL = {
+    "nl": r"\b(u|uw)\b",
+    "fr": r"\b(vous|votre|vos)\b",
+    "de": r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b",
+}
+# customer-facing occurrences: e-mail and letter templates, PDF reports, portal pages, portal controllers
+CUSTOMER_FACING = re.compile(
+    r"^(model:mail\.template,(body_html|subject):"
+    r"|model_terms:ir\.ui\.view,arch_db:\w+\.(portal_|report_|ar_customer_statement_report)"
+    r"|code:addons/\w+/controllers/)"
+)
+
+
+def _tables(markdown):
+    """{section title: [row dicts]} of the markdown tables under '## title' headings."""
+    tables, title, header = {}, None, None
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            title, header = line[3:].strip(), None
+        elif line.startswith("|") and title:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if set("".join(cells)) <= set("-: "):
+                continue
+            if header is None:
+                header = cells
+                tables[title] = []
+            else:
+                tables[title].append(dict(zip(header, cells, strict=True)))
+        else:
+            header = None
+    return tables
+
+
+TABLES = _tables(GLOSSARY.read_text(encoding="utf-8"))
+SIGN = {row["locale"]: row for row in TABLES["Salutations and sign-offs (checked)"]}
+AVOID = TABLES["Words we do not use (checked)"]
+
+
+def _po(path):
+    return polib.pofile(str(path)) if path.exists() else polib.POFile()
+
+
+def effective_entries(module, locale):
+    """[(entry, text the reader sees)] for one module and locale (nl_BE: nl_BE.po over nl.po)."""
+    i18n = MODULE_DIRS[module] / "i18n"
+    if locale == "en":
+        return [(e, e.msgid) for e in _po(i18n / f"{module}.pot")]
+    if locale == "nl_BE":
+        over = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / "nl_BE.po") if e.msgstr}
+        return [(e, over.get((e.msgctxt, e.msgid)) or e.msgstr) for e in _po(i18n / "nl.po")]
+    return [(e, e.msgstr) for e in _po(i18n / f"{locale}.po")]
+
+
+def visible_text(msgstr):
+    """The words a reader sees: no tags, no attributes, no QWeb/Jinja expressions or placeholders."""
+    text = re.sub(r"\{\{.*?\}\}", " ", msgstr, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"%\(\w+\)s|%s", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def _is_customer_facing(entry):
+    return any(CUSTOMER_FACING.match(occ) for occ, _line in entry.occurrences)
+
+
+def _is_template_body(entry):
+    return any(occ.startswith("model:mail.template,body_html:") for occ, _line in entry.occurrences)
+
+
+CASES = [(m, loc) for m in sorted(MODULE_DIRS) for loc in LOCALES]
+
+
+def register_problems(locale, entries):
+    lang = locale[:2]
+    problems = []
+    for entry, text in entries:
+        if not text or not _is_customer_facing(entry):
+            continue
+        words = visible_text(text)
+        informal = re.findall(INFORMAL[lang], words, flags=re.I if lang != "de" else 0)
+        if informal:
+            formal = re.findall(FORMAL[lang], words)
+            kind = "mixes registers" if formal else "is informal"
+            problems.append(f"{entry.occurrences[0][0]}: {kind} ({', '.join(sorted(set(informal)))})")
+    return problems
+
+
+def salutation_problems(locale, entries):
+    salutation, sign_off = SIGN[locale]["salutation"], SIGN[locale]["sign-off"]
+    problems = []
+    for entry, text in entries:
+        if not text or not _is_template_body(entry):
+            continue
+        where = entry.occurrences[0][0]
+        paragraphs = [visible_text(p).strip() for p in re.findall(r"<p\b[^>]*>(.*?)</p>", text, flags=re.S)]
+        paragraphs = [p for p in paragraphs if p]
+        if not paragraphs or paragraphs[0] != salutation:
+            problems.append(f"{where}: does not open with {salutation!r} (opens with {paragraphs[:1]})")
+        closing = re.search(re.escape(sign_off) + r"\s*<br\s*/?>\s*<t t-out=\"object\.company_id\.name", text)
+        if not closing:
+            problems.append(f"{where}: lacks the sign-off {sign_off!r} followed by the company name (signature)")
+        else:
+            rest = text[closing.end() :]
+            if visible_text(rest[rest.find("</p>") + 4 :]).strip():
+                problems.append(f"{where}: text after the signature")
+    return problems
+
+
+def glossary_problems(locale, entries):
+    rules = [r for r in AVOID if locale in [s.strip() for s in r["scope"].split(",")]]
+    problems = []
+    for entry, text in entries:
+        if not text:
+            continue
+        words = visible_text(text)
+        for rule in rules:
+            if re.search(r"(?<![\w-])" + re.escape(rule["avoid"]) + r"(?![\w-])", words, flags=re.I):
+                problems.append(f"{entry.msgid[:60]!r}: {rule['avoid']!r} -> {rule['use instead']!r}")
+    return problems
+
+
+@pytest.mark.parametrize(("module", "locale"), CASES)
+def test_one_register_per_customer_text(module, locale):
+    problems = register_problems(locale, effective_entries(module, locale))
+    assert not problems, f"{module} {locale}: " + "; ".join(problems[:5])
+
+
+@pytest.mark.parametrize(("module", "locale"), [*CASES, *[(m, "en") for m in sorted(MODULE_DIRS)]])
+def test_templates_have_salutation_and_signature(module, locale):
+    problems = salutation_problems(locale, effective_entries(module, locale))
+    assert not problems, f"{module} {locale}: " + "; ".join(problems[:5])
+
+
+@pytest.mark.parametrize(("module", "locale"), CASES)
+def test_glossary_terms(module, locale):
+    problems = glossary_problems(locale, effective_entries(module, locale))
+    assert not problems, f"{module} {locale}: " + "; ".join(problems[:5])
+
+
+@pytest.mark.parametrize("module", sorted(MODULE_DIRS))
+def test_nl_be_overrides_only_existing_entries(module):
+    """nl_BE.po holds overrides of entries of the .pot, each different from nl.po (else it is useless)."""
+    i18n = MODULE_DIRS[module] / "i18n"
+    pot = {(e.msgctxt, e.msgid) for e in _po(i18n / f"{module}.pot")}
+    nl = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / "nl.po")}
+    for entry in _po(i18n / "nl_BE.po"):
+        key = (entry.msgctxt, entry.msgid)
+        assert key in pot, f"{module} nl_BE.po: stale entry {entry.msgid[:60]!r}"
+        assert entry.msgstr and entry.msgstr != nl.get(key), f"{module} nl_BE.po: {entry.msgid[:60]!r} adds nothing"
+
+
+# --- the checks themselves must fire on the mistakes the issue lists, and only on those ---------
+
+
+def _entry(msgstr, occurrence="model:mail.template,body_html:ar_dunning.x"):
+    return polib.POEntry(msgid="x", msgstr=msgstr, occurrences=[(occurrence, "")])
+
+
+GOOD_NL = (
+    "<div><p>Geachte heer, mevrouw,</p><p>Scan met uw bankapp; u kunt betalen.</p>"
+    '<p>Met vriendelijke groet,<br/><t t-out="object.company_id.name"/></p></div>'
+)
+
+
+def test_checks_fire_on_the_known_mistakes():
+    mixed = _entry(GOOD_NL.replace("Scan met uw bankapp", "Scan met je bankapp"))
+    assert register_problems("nl", [(mixed, mixed.msgstr)])
+    named = _entry(GOOD_NL.replace("Geachte heer, mevrouw,", 'Geachte <t t-out="object.partner_id.name"/>,'))
+    assert salutation_problems("nl", [(named, named.msgstr)])
+    unsigned = _entry(GOOD_NL.replace('<br/><t t-out="object.company_id.name"/>', ""))
+    assert salutation_problems("nl", [(unsigned, unsigned.msgstr)])
+    german = _entry("<p>Sehr geehrte Damen und Herren von <t t-out='object.company_id.name'/>,</p>")
+    assert salutation_problems("de", [(german, german.msgstr)])
+    statement = _entry("Hierbij uw afschrift", "model:ir.model.fields,field_description:x")
+    assert glossary_problems("nl", [(statement, statement.msgstr)])
+    dispute = _entry("Einspruch gegen Rechnung", "code:addons/ar_customer_centric/models/x.py")
+    assert glossary_problems("de", [(dispute, dispute.msgstr)])
+
+
+def test_checks_do_not_fire_on_correct_text():
+    good = _entry(GOOD_NL)
+    assert not register_problems("nl", [(good, good.msgstr)])
+    assert not salutation_problems("nl", [(good, good.msgstr)])
+    assert not glossary_problems("nl", [(good, good.msgstr)])
+    # code, placeholders and compounds are not words of the text
+    code = _entry('<p t-if="je">%(jouw)s {{ object.ton }} bankafschrift rekeningoverzicht uw</p>')
+    assert not register_problems("nl", [(code, code.msgstr)])
+    assert not glossary_problems("nl", [(code, code.msgstr)])
+    # a German "Sie" at the start of a sentence is formal, never informal; "Ihr" is the formal possessive
+    german = _entry("<p>Sie können Ihr Portal öffnen.</p>")
+    assert not register_problems("de", [(german, german.msgstr)])
+    # back-office texts are not customer-facing: their register is not checked here
+    office = _entry("Vink je keuze aan", "model:ir.model.fields,help:ar_dunning.x")
+    assert not register_problems("nl", [(office, office.msgstr)])
