@@ -9,3 +9,4 @@ from . import ar_dunning_item
 from . import ar_dunning_kpi
 from . import res_company
 from . import res_config_settings
+from . import ir_module

@@ -79,6 +79,22 @@ class ArDunningPolicy(models.Model):
                 for index, level in enumerate(policy._get_ladder()[:3], start=1):
                     level.name = names[f"level{index}"]
 
+    def _ar_fill_default_names(self, langs):
+        """Give the policies and levels still named by default a name in each of ``langs``.
+
+        Only names whose English value is one of the default names and that have no value of
+        their own in the language are written: names the accountant changed stay as they are.
+        """
+        defaults = self.env["res.company"].with_context(lang="en_US")._ar_dunning_level_names()
+        key_by_english = {name: key for key, name in defaults.items()}
+        for code in langs:
+            names = self.env["res.company"].with_context(lang=code)._ar_dunning_level_names()
+            records = self | self.level_ids
+            for record in records:
+                key = key_by_english.get(record.with_context(lang="en_US").name)
+                if key and code not in (record._fields["name"]._get_stored_translations(record) or {}):
+                    record.with_context(lang=code).name = names[key]
+
     def _get_ladder(self):
         """Levels in ladder order (ascending offset)."""
         self.ensure_one()

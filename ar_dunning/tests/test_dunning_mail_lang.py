@@ -17,9 +17,8 @@ class TestDunningMailLang(ArDunningCommon):
         super().setUpClass()
         for code in EXPECTED:
             cls.env["res.lang"]._activate_lang(code)
+        # the policy was created when only en_US was active: loading the languages names its levels
         cls.env["ir.module.module"]._get("ar_dunning")._update_translations(list(EXPECTED), overwrite=True)
-        # level names were stored when only en_US was installed: store them again in the new languages
-        cls.policy._ar_translate_names()
 
     def test_every_template_in_every_language(self):
         templates = self.env["mail.template"].search([("model", "=", "ar.dunning.line")])
@@ -44,3 +43,23 @@ class TestDunningMailLang(ArDunningCommon):
             neutral = self.env.ref("ar_dunning.mail_template_level1_neutral")
             body = str(neutral._generate_template(line.ids, ["body_html"])[line.id]["body_html"])
             self.assertIn(phrase, body)
+
+    def test_level_names_in_a_language_activated_later(self):
+        """Subject lines and letter headings never fall back to English; nl_BE.po overrides nl.po."""
+        later = ("nl_NL", "de_CH")
+        for code in later:
+            self.env["res.lang"]._activate_lang(code)
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(list(later))
+        names = {
+            code: [level.with_context(lang=code).name for level in self.policy._get_ladder()[:3]]
+            for code in ("nl_NL", "nl_BE", "de_CH", "fr_BE")
+        }
+        self.assertEqual(names["nl_NL"], ["Betalingsherinnering", "Tweede herinnering", "Laatste aanmaning"])
+        self.assertEqual(names["nl_BE"], ["Herinnering", "Tweede herinnering", "Laatste herinnering"])
+        self.assertEqual(names["de_CH"], ["Zahlungserinnerung", "1. Mahnung", "Letzte Mahnung"])
+        self.assertEqual(names["fr_BE"], ["Rappel de paiement", "Deuxième rappel", "Dernier rappel"])
+        # a name the accountant changed is left alone
+        self.level1.with_context(lang="en_US").name = "Friendly nudge"
+        self.env["res.lang"]._activate_lang("fr_CH")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["fr_CH"])
+        self.assertEqual(self.level1.with_context(lang="fr_CH").name, "Friendly nudge")
