@@ -22,3 +22,50 @@ class ResCompany(models.Model):
         string="Send Invoices Automatically",
         help="Queue every posted customer invoice for sending through the customer's channel.",
     )
+
+    def _ar_reference_label(self, reference="", capital=False):
+        """What the payment reference is called in the reader's language, after the company's reference type.
+
+        Belgium: "gestructureerde mededeling" / "communication structurée"; the Netherlands:
+        "betalingskenmerk"; ISO 11649: RF creditor reference. With the journal's own reference
+        the label follows the reference's form (+++…+++ is Belgian, RF… is ISO 11649).
+        """
+        self.ensure_one()
+        kind = self.ar_structured_reference_type
+        if kind not in ("be", "rf", "nl"):
+            compact = (reference or "").replace(" ", "")
+            kind = "be" if compact[:3] in ("+++", "***") else "rf" if compact[:2].upper() == "RF" else ""
+        label = {
+            "be": self.env._("structured communication"),
+            "rf": self.env._("creditor reference (RF)"),
+            "nl": self.env._("payment reference (betalingskenmerk)"),
+        }.get(kind) or self.env._("payment reference")
+        return label[:1].upper() + label[1:] if capital else label
+
+    def _ar_sepa_mandate_text(self, scheme):
+        """The EPC's mandatory mandate text of the scheme, in the reader's language.
+
+        English: EPC SEPA Direct Debit Core / B2B rulebooks, mandate (DS-01) wording; the nl, nl_BE,
+        fr and de .po give the national communities' versions (Betaalvereniging Nederland, Febelfin,
+        Deutsche Kreditwirtschaft). CORE explains the 8-week refund right and that the bank's statement
+        explains the rights; B2B has no refund right after the debit.
+        """
+        self.ensure_one()
+        if scheme == "B2B":
+            return self.env._(
+                "By signing this mandate form, you authorise (A) %(creditor)s to send instructions to your bank "
+                "to debit your account and (B) your bank to debit your account in accordance with the instructions "
+                "from %(creditor)s. This mandate is only intended for business-to-business transactions. You are "
+                "not entitled to a refund from your bank after your account has been debited, but you are entitled "
+                "to request your bank not to debit your account up until the day on which the payment is due.",
+                creditor=self.name,
+            )
+        return self.env._(
+            "By signing this mandate form, you authorise (A) %(creditor)s to send instructions to your bank to "
+            "debit your account and (B) your bank to debit your account in accordance with the instructions from "
+            "%(creditor)s. As part of your rights, you are entitled to a refund from your bank under the terms "
+            "and conditions of your agreement with your bank. A refund must be claimed within 8 weeks starting "
+            "from the date on which your account was debited. Your rights are explained in a statement that you "
+            "can obtain from your bank.",
+            creditor=self.name,
+        )

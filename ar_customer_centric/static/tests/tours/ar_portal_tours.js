@@ -112,8 +112,9 @@ registry.category("web_tour.tours").add("ar_portal_autopay_mandate_tour", {
             run: "edit BE68 5390 0754 7034",
         },
         {
-            trigger: "select[name='scheme']",
-            run: "select B2B",
+            content: "Choose the B2B scheme (its own EPC mandate text: no refund after the debit)",
+            trigger: "input[name='scheme'][value='B2B']",
+            run: "click",
         },
         {
             content: "Give consent",
