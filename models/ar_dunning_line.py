@@ -57,12 +57,22 @@ class ArDunningLine(models.Model):
             "</div>"
         ) % (env._("Or scan this code with your banking app to pay by transfer:"), src)
 
+    @staticmethod
+    def _ar_suite_before_signature(body, block):
+        """The body with ``block`` inserted before its last paragraph (sign-off and signature):
+        every reminder ends with its signature."""
+        body = str(body or "")
+        last = body.rfind("<p")
+        if last < 0:
+            return Markup(body) + block
+        return Markup(body[:last]) + block + Markup(body[last:])
+
     def _ar_suite_letter_body(self):
         """The reminder text for the printed letter: the QR image inlined (no web fetch)."""
         self.ensure_one()
         body = QR_BLOCK_RE.sub("", str(self.body_html or ""))
         qr = self._ar_suite_epc_qr_base64()
-        return Markup(body) + (self._ar_suite_qr_block(qr) if qr else Markup())
+        return self._ar_suite_before_signature(body, self._ar_suite_qr_block(qr)) if qr else Markup(body)
 
     def write(self, vals):
         # EXTENDS 'ar_dunning'
@@ -74,6 +84,6 @@ class ArDunningLine(models.Model):
                 url = line._ar_suite_epc_qr_url()
                 if url and "ar_suite_epc_qr" not in str(line.body_html):
                     line.with_context(ar_suite_qr_done=True).write(
-                        {"body_html": Markup(line.body_html) + line._ar_suite_qr_block(url)}
+                        {"body_html": line._ar_suite_before_signature(line.body_html, line._ar_suite_qr_block(url))}
                     )
         return res

@@ -632,7 +632,7 @@ class ArSuiteDemo(models.AbstractModel):
         body = Markup(rendered.get("body_html") or "")
         url = line._ar_suite_epc_qr_url()
         if url:
-            body += line._ar_suite_qr_block(url)
+            body = line._ar_suite_before_signature(body, line._ar_suite_qr_block(url))
         return {"subject": rendered.get("subject"), "body_html": str(body), "to": line.contact_id.email or ""}
 
     @api.model

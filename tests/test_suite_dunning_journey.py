@@ -104,6 +104,12 @@ class TestSuiteDunningJourney(AccountTestInvoicingCommon, HttpCase):
         letter = str(line._ar_suite_letter_body())
         self.assertIn("data:image/png;base64,", letter)
         self.assertNotIn("/report/barcode", letter)
+        # the e-mail and the letter end with the sign-off and the signature, after the QR code;
+        # on paper the pay link is printed as its address
+        for text in (body, letter):
+            self.assertLess(text.index("ar_suite_epc_qr"), text.index("Veuillez agréer, Madame, Monsieur"))
+            self.assertRegex(text, r"salutations distinguées\.<br/?>[^<]+</p>\s*</div>\s*$")
+        self.assertIn(f">{unescape(pay_all.group(1))}</a>", unescape(letter))
 
         # 2. the buyer follows the link (no account) and disputes the invoice from there
         dispute = self._dispute_from_link(unescape(pay_all.group(1)))
