@@ -4,10 +4,14 @@ from .common import ArDunningCommon
 
 # (lang, phrase from the level-1 neutral intro, phrase from the table header, amount as formatted in that language)
 EXPECTED = {
-    "nl_BE": ("Volgens onze administratie", "Vervaldatum", "1.234,56"),
-    "fr_BE": ("Selon nos données", "Échéance", "1.234,56"),
-    "de_DE": ("Laut unserer Buchhaltung", "Fällig am", "1.234,56"),
+    "nl_BE": ("Volgens onze administratie", "Vervaldag", "1.234,56"),
+    "fr_BE": ("Selon nos écritures", "Échéance", "1.234,56"),
+    "de_DE": ("Sehr geehrte Damen und Herren,</p>", "Fällig am", "1.234,56"),
 }
+
+
+# nl_BE.po overrides the Netherlands sign-off of nl.po
+SIGN_OFF = {"nl_BE": "Met vriendelijke groeten,", "fr_BE": "salutations distinguées.", "de_DE": "Mit freundlichen Grüßen<br"}
 
 
 @tagged("post_install", "-at_install")
@@ -39,6 +43,8 @@ class TestDunningMailLang(ArDunningCommon):
                     self.assertIn(amount, body)
                     self.assertNotIn("Dear ", body)
                     self.assertNotIn("Kind regards", body)
+                    self.assertIn(SIGN_OFF[code], body)
+                    self.assertIn(line.pay_url, body, "the pay address is printed, not only linked")
                     self.assertIn(line.level_id.with_context(lang=code).name, rendered["subject"])
             neutral = self.env.ref("ar_dunning.mail_template_level1_neutral")
             body = str(neutral._generate_template(line.ids, ["body_html"])[line.id]["body_html"])
