@@ -89,7 +89,7 @@ class ArDunningPolicy(models.Model):
         key_by_english = {name: key for key, name in defaults.items()}
         for code in langs:
             names = self.env["res.company"].with_context(lang=code)._ar_dunning_level_names()
-            records = self | self.level_ids
+            records = list(self) + list(self.level_ids)
             for record in records:
                 key = key_by_english.get(record.with_context(lang="en_US").name)
                 if key and code not in (record._fields["name"]._get_stored_translations(record) or {}):
