@@ -11,7 +11,11 @@ EXPECTED = {
 
 
 # nl_BE.po overrides the Netherlands sign-off of nl.po
-SIGN_OFF = {"nl_BE": "Met vriendelijke groeten,", "fr_BE": "salutations distinguées.", "de_DE": "Mit freundlichen Grüßen<br"}
+SIGN_OFF = {
+    "nl_BE": "Met vriendelijke groeten,",
+    "fr_BE": "salutations distinguées.",
+    "de_DE": "Mit freundlichen Grüßen<br",
+}
 
 
 @tagged("post_install", "-at_install")
