@@ -9,3 +9,5 @@ from . import test_autopay
 from . import test_sepa
 from . import test_portal_tours
 from . import test_portal_email_button
+from . import test_sending_pdf_batch
+from . import test_portal_company
