@@ -863,6 +863,19 @@ def run_pytest(pg, template=None, narrowed=False):
     return passed, failed, out
 
 
+def run_demo_walk(pg):
+    """The demo as a newcomer sees it: a browser walk on a copy of a database like make run's,
+    built once per version of the modules (whole runs only, or TAGS=ar_demo_walk)."""
+    say("==> The demo walk: the demo database as the buyer and the accountant see it")
+    demo_template = ensure_demo_template(pg)
+    ok_n, bad_n, problems, walk = run_odoo_tests(
+        pg, demo_template, DEMO_WALK_TAG, db=f"{TEST_DB}_demo", log_name="test-demo-walk.log"
+    )
+    if not walk.get(UMBRELLA):
+        bad_n, problems = bad_n + 1, [*problems, "the demo walk ran no test"]
+    return ok_n, bad_n, problems
+
+
 def cmd_test(args):
     t0 = time.time()
     modules = [m for m in os.environ.get("AR_MODULES", "").split(",") if m] or ALL_MODULES
@@ -888,9 +901,12 @@ def cmd_test(args):
                 say(out.strip())
 
     SUMMARY.update(passed=passed, failed=failed)
-    say("==> Template databases")
+    walk_only = os.environ.get("TAGS") == DEMO_WALK_TAG
     checks = []
-    template = ensure_templates(pg, checks, modules)
+    template = None
+    if not walk_only:
+        say("==> Template databases")
+        template = ensure_templates(pg, checks, modules)
     for name, ok, out in checks:
         say(f"    {name}: {'ok' if ok else 'FAILED'}")
         if ok:
@@ -900,7 +916,6 @@ def cmd_test(args):
             failures.append(name)
             say("      " + out.replace("\n", "\n      "))
 
-    walk_only = os.environ.get("TAGS") == DEMO_WALK_TAG
     per_module = {}
     if not walk_only:
         ok_n, bad_n, problems, per_module = run_odoo_tests(pg, template, tags)
@@ -914,16 +929,8 @@ def cmd_test(args):
                 failures.append(f"no Odoo test ran for {module}")
     say("    per module: " + ", ".join(f"{k} {v}" for k, v in sorted(per_module.items())))
 
-    # the demo as a newcomer sees it: a browser walk on a copy of make run's database, built
-    # once per version of the modules (whole runs only, or TAGS=ar_demo_walk)
     if walk_only or (not os.environ.get("TAGS") and list(modules) == ALL_MODULES):
-        say("==> The demo walk: the demo database as the buyer and the accountant see it")
-        demo_template = ensure_demo_template(pg)
-        ok_n, bad_n, problems, walk = run_odoo_tests(
-            pg, demo_template, DEMO_WALK_TAG, db=f"{TEST_DB}_demo", log_name="test-demo-walk.log"
-        )
-        if not walk.get(UMBRELLA):
-            bad_n, problems = bad_n + 1, [*problems, "the demo walk ran no test"]
+        ok_n, bad_n, problems = run_demo_walk(pg)
         passed += ok_n
         failed += bad_n
         failures += problems
