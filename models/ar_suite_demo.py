@@ -640,6 +640,8 @@ class ArSuiteDemo(models.AbstractModel):
                 code, reason = "PD", "Paid by bank transfer."
             else:
                 code, reason = "AP", "Approved for payment."
+            if code == "PD":
+                move._ar_peppol_apply_event({"response_code": "AP"})  # paid only follows accepted
             move._ar_peppol_apply_event({"response_code": code, "reason": reason})
 
     @api.model
