@@ -536,7 +536,6 @@ class ArSuiteDemo(models.AbstractModel):
                     )
                     self._ar_demo_backdate(batch, first_message)
             _logger.info("ar_suite demo timing: %s invoices sent in %.1fs", len(invoices), time.time() - t_pdf)
-        self._ar_demo_peppol_transmit(company)
         self._ar_demo_letters(company)
         self._ar_demo_statements(company, invoices)
 
@@ -669,7 +668,8 @@ class ArSuiteDemo(models.AbstractModel):
 
     @api.model
     def _ar_demo_modules(self, company, customers, invoices, open_invoices):
-        """Feature-module data: disputes, autopay and the dunning history."""
+        """Feature-module data: the Peppol network's answers, disputes, autopay and the dunning history."""
+        self._ar_demo_peppol_transmit(company)
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
         self._ar_demo_dunning(company, open_invoices)
