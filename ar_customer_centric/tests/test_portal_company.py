@@ -11,8 +11,7 @@ class TestPortalInvoicingCompany(AccountTestInvoicingCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.seller = cls.company_data_2["company"]
-        cls.seller.write({"name": "Seller Two Services NV"})
+        cls.seller = cls.setup_other_company(name="Seller Two Services NV")["company"]
         cls.buyer = cls.env["res.partner"].create(
             {"name": "Guest Buyer BV", "is_company": True, "email": "ap@guest-buyer.example.com"}
         )
