@@ -31,7 +31,7 @@ class TestDemoWalk(HttpCase):
         no_pdf = (invoices - waiting).filtered(lambda m: not m.invoice_pdf_report_id)
         self.assertFalse(no_pdf[:5].mapped("name"), "every delivered invoice keeps its PDF")
         channels = set(invoices.ar_delivery_log_ids.mapped("channel"))
-        self.assertLessEqual({"email", "ar_portal", "ar_cxml", "ar_letter"}, channels)
+        self.assertLessEqual({"email", "ar_portal", "ar_letter"}, channels)
         self.assertTrue(invoices.filtered(lambda m: m.ar_delivery_state == "held"), "statement customers")
         self.assertTrue(self.env["ar.customer.statement"].search_count([("state", "=", "sent")]))
         self.assertTrue(self.env["ar.dunning.line"].search_count([("state", "=", "done")]), "executed reminders")
