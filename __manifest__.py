@@ -21,5 +21,10 @@
     "demo": [
         "demo/ar_suite_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ar_suite/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
 }

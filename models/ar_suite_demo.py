@@ -1,15 +1,20 @@
 """Demo data of the suite: a living receivables book for `make run` (never used by tests)."""
 
+import base64
+import io
 import logging
+import os
 import random
+import threading
 import time
-import uuid
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -72,7 +77,17 @@ DEMO_CONSUMERS = [
     ("Julien Lejeune", "BE", "fr_BE", "Namur", "5000", "Rue de l'Ange 14"),
     ("Sanne de Boer", "NL", "nl_NL", "Leiden", "2311 EK", "Breestraat 80"),
 ]
+# the person who receives the invoices at each customer, in the customer's language
+DEMO_CONTACTS = {
+    "nl_BE": ["An Claes", "Tom Wouters", "Els Maes", "Pieter Jacobs", "Lien Goossens"],
+    "fr_BE": ["Sophie Dupont", "Marc Lejeune", "Isabelle Dumont", "Olivier Collard"],
+    "nl_NL": ["Mark de Jong", "Femke Bakker", "Joost van Dijk", "Anouk Smit"],
+    "de_DE": ["Julia Becker", "Stefan Koch", "Anna Richter", "Lukas Wolf"],
+    "fr_FR": ["Camille Moreau", "Nicolas Girard", "Claire Fontaine", "Hugo Lefèvre"],
+}
 SEGMENTS = ("enterprise", "mid_market", "small")
+# half a year of invoices: about 230, each delivered through the real pipeline (PDF, UBL, mail)
+DEMO_HISTORY_DAYS = 183
 # punctual pays around the due date, slow two to five weeks late, chronic months late (or not)
 BEHAVIOURS = ("punctual", "punctual", "slow", "punctual", "chronic", "slow")
 DEMO_LINES = [
@@ -126,21 +141,32 @@ class ArSuiteDemo(models.AbstractModel):
     # ------------------------------------------------------------------ entry point
     @api.model
     def _ar_load_demo(self):
-        """Build the demo book (called from demo/ar_suite_demo.xml)."""
+        """Build the demo book (called from demo/ar_suite_demo.xml).
+
+        Invoices are created, then delivered through Odoo's sending pipeline as each customer
+        asked (e-mail, portal, Peppol, cXML, letter, statement), then paid as each customer
+        pays; the dunning history is made by executing the real runs of the past weeks.
+        """
         t0 = time.time()
         env = self.env(context=dict(self.env.context, tracking_disable=True, mail_create_nolog=True, mail_notrack=True))
         company = self.with_env(env)._ar_demo_company()
         demo = self.with_env(env).with_company(company)
         customers = demo._ar_demo_customers(company)
         t1 = time.time()
-        invoices, open_invoices = demo._ar_demo_invoices(company, customers)
+        invoices, plan = demo._ar_demo_invoices(company, customers)
         t2 = time.time()
+        demo._ar_demo_deliver(company, customers, invoices)
+        t3 = time.time()
+        open_invoices = demo._ar_demo_payments(company, invoices, plan)
+        t4 = time.time()
         demo._ar_demo_modules(company, customers, invoices, open_invoices)
         _logger.info(
-            "ar_suite demo timing: customers %.1fs, invoices and payments %.1fs, modules %.1fs",
+            "ar_suite demo timing: customers %.1fs, invoices %.1fs, delivery %.1fs, payments %.1fs, modules %.1fs",
             t1 - t0,
             t2 - t1,
-            time.time() - t2,
+            t3 - t2,
+            t4 - t3,
+            time.time() - t4,
         )
         _logger.info(
             "ar_suite demo: %s customers, %s invoices (%s open) in %.1fs",
@@ -170,9 +196,15 @@ class ArSuiteDemo(models.AbstractModel):
                 "email": "accounting@lumen-technical.example",
                 "phone": "+32 2 555 01 24",
                 "website": "https://lumen-technical.example",
+                "logo": self._ar_demo_logo(),
+                "report_footer": "Lumen Technical Services NV · Kunstlaan 24, 1000 Brussel · BTW BE0246697724 · "
+                "IBAN BE68 5390 0754 7034",
             }
         )
-        company.partner_id.write({"peppol_eas": "0208", "peppol_endpoint": "0246697724", "lang": "nl_BE"})
+        company.partner_id.write(
+            {"peppol_eas": "0208", "peppol_endpoint": "0246697724", "lang": self._ar_demo_lang("nl_BE")}
+        )
+        self._ar_demo_mail_server()
         # buyers pay online through Odoo's demo provider (test mode) when payment_demo is there
         provider = self.env["payment.provider"].search(
             [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
@@ -206,7 +238,52 @@ class ArSuiteDemo(models.AbstractModel):
         )
         for user in users:
             user.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+        # the demo's people work in Dutch (Belgium), like the company
+        (users - self.env.ref("base.user_admin")).partner_id.write({"lang": self._ar_demo_lang("nl_BE")})
+        buyer = self.env.ref("ar_suite.partner_buyer_company_demo")
+        buyer.write({"lang": self._ar_demo_lang("nl_BE")})
         return company
+
+    @api.model
+    def _ar_demo_logo(self):
+        """The demo company's logo: a lamp-like mark and the word LUMEN, drawn here (no third-party mark)."""
+        from PIL import Image, ImageDraw, ImageFont
+
+        image = Image.new("RGBA", (520, 160), (255, 255, 255, 0))
+        draw = ImageDraw.Draw(image)
+        navy, amber = (22, 48, 82, 255), (245, 166, 35, 255)
+        draw.rounded_rectangle((8, 8, 152, 152), radius=28, fill=navy)
+        draw.ellipse((44, 30, 116, 102), fill=amber)
+        draw.rectangle((64, 104, 96, 116), fill=(255, 255, 255, 255))
+        draw.rectangle((68, 120, 92, 128), fill=(255, 255, 255, 255))
+        for x0, y0, x1, y1 in ((24, 64, 38, 68), (122, 64, 136, 68), (78, 12, 82, 24)):
+            draw.rectangle((x0, y0, x1, y1), fill=amber)
+        try:
+            font = ImageFont.load_default(size=84)
+        except TypeError:  # Pillow < 10.1: the bitmap font has one size
+            font = ImageFont.load_default()
+        draw.text((176, 30), "LUMEN", font=font, fill=navy)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return base64.b64encode(buffer.getvalue())
+
+    @api.model
+    def _ar_demo_mail_server(self):
+        """Outgoing mail goes to `make run`'s local sink (scripts/mailsink.py), never out."""
+        port = int(os.environ.get("AR_DEMO_SMTP_PORT") or 1025)
+        self.env["ir.mail_server"].create(
+            {
+                "name": "Demo mail sink (make run, 127.0.0.1)",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "smtp_encryption": "none",
+                "sequence": 1,
+            }
+        )
+        # the links in the e-mails (Pay now) point at the server `make run` starts
+        base_url = os.environ.get("AR_DEMO_BASE_URL")
+        if base_url:
+            self.env["ir.config_parameter"].sudo().set_param("web.base.url", base_url)
 
     @api.model
     def _ar_demo_customers(self, company):
@@ -258,16 +335,49 @@ class ArSuiteDemo(models.AbstractModel):
         offered = [key for key, _label in methods_field._description_selection(self.env)]
         wanted = [m for m in ("email", "ar_portal", "ar_peppol", "ar_cxml", "ar_letter", "manual") if m in offered]
         segment_field = "ar_segment" in self.env["res.partner"]._fields
+        contacts = self._ar_demo_contacts(partners, buyer)
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
         result = []
         for i, (partner, info) in enumerate(zip(partners, meta, strict=True)):
             method = wanted[i % len(wanted)] if partner.is_company else "email"
             if partner == buyer:
                 method = "email"
-            vals = {"invoice_sending_method": method, **self._ar_demo_channel_vals(partner, method, i)}
+            vals = {"invoice_sending_method": method, "user_id": accountant.id}
+            vals.update(self._ar_demo_channel_vals(partner, method, i))
             if segment_field:
                 vals["ar_segment"] = info["segment"]
+            if "ar_invoice_contact_ids" in partner._fields and contacts.get(partner):
+                vals["ar_invoice_contact_ids"] = [Command.set(contacts[partner].ids)]
+            if "ar_invoice_grouping" in partner._fields and method == "email" and i in (6, 24):
+                # two customers asked for one monthly statement instead of invoice by invoice
+                vals.update(ar_invoice_grouping="statement", ar_statement_period="monthly", ar_statement_day=1)
             partner.with_company(company).write(vals)
             result.append((partner, dict(info, method=method, rng=random.Random(rng.random()))))
+        return result
+
+    @api.model
+    def _ar_demo_contacts(self, partners, buyer):
+        """{company: its invoice contact}: a person speaking the company's language."""
+        vals_list, owners = [], []
+        for index, partner in enumerate(partners.filtered("is_company") - buyer):
+            names = DEMO_CONTACTS.get(partner.lang) or DEMO_CONTACTS["nl_BE"]
+            name = names[index % len(names)]
+            domain = (partner.email or "example.example").split("@")[-1]
+            local = name.split()[0].lower().replace("è", "e").replace("é", "e")
+            vals_list.append(
+                {
+                    "name": name,
+                    "parent_id": partner.id,
+                    "type": "invoice",
+                    "function": "Accounts payable",
+                    "email": f"{local}@{domain}",
+                    "lang": partner.lang,
+                }
+            )
+            owners.append(partner)
+        created = self.env["res.partner"].create(vals_list)
+        result = dict(zip(owners, created, strict=True))
+        result[buyer] = self.env.ref("ar_suite.partner_buyer_demo")
         return result
 
     @api.model
@@ -283,7 +393,8 @@ class ArSuiteDemo(models.AbstractModel):
         if method == "ar_cxml":
             vals.update(
                 {
-                    "ar_cxml_endpoint": f"https://procurement-network.example/cxml/inbound/{index}",
+                    # the demo's local AP endpoint, set when the invoices are delivered
+                    "ar_cxml_endpoint": f"http://127.0.0.1:9/cxml/inbound/{index}",
                     "ar_cxml_from_identity": "AN01000000042",
                     "ar_cxml_to_identity": f"AN0100000{index:04d}",
                     "ar_cxml_sender_identity": "AN01000000042",
@@ -295,16 +406,16 @@ class ArSuiteDemo(models.AbstractModel):
 
     @api.model
     def _ar_demo_invoices(self, company, customers):
-        """Twelve months of invoices, paid according to each customer's behaviour."""
+        """Six months of invoices, and when each customer will pay them (its behaviour)."""
         today = fields.Date.context_today(self)
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
-        bank = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
         tax = company.account_sale_tax_id
         move_vals, plan = [], []
         for partner, info in customers:
             rng = info["rng"]
             step = {"enterprise": 30, "mid_market": 40, "small": 50}[info["segment"]]
-            day = today - timedelta(days=360 - rng.randint(0, 10))
+            day = today - timedelta(days=DEMO_HISTORY_DAYS - rng.randint(0, 10))
             while day <= today:
                 due = day + timedelta(days=30)
                 lines = [
@@ -322,6 +433,7 @@ class ArSuiteDemo(models.AbstractModel):
                     {
                         "move_type": "out_invoice",
                         "partner_id": partner.id,
+                        "invoice_user_id": accountant.id,
                         "journal_id": journal.id,
                         "invoice_date": day,
                         "invoice_date_due": due,
@@ -345,7 +457,13 @@ class ArSuiteDemo(models.AbstractModel):
         t1 = time.time()
         invoices.action_post()
         _logger.info("ar_suite demo timing: create %.1fs, post %.1fs", t1 - t0, time.time() - t1)
-        # payments: one per paid invoice, on the date the behaviour gives
+        return invoices, plan
+
+    @api.model
+    def _ar_demo_payments(self, company, invoices, plan):
+        """Payments: one per paid invoice, on the date the customer's behaviour gives."""
+        today = fields.Date.context_today(self)
+        bank = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
         pay_vals, pay_invoices = [], []
         for invoice, (pay_date, partial) in zip(invoices, plan, strict=True):
             if pay_date > today:
@@ -373,15 +491,190 @@ class ArSuiteDemo(models.AbstractModel):
             for payment, invoice in zip(payments, pay_invoices, strict=True)
         ]
         self.env["account.move.line"]._reconcile_plan(plan)
-        open_invoices = invoices.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
-        return invoices, open_invoices
+        return invoices.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+
+    # ------------------------------------------------------------------ delivery
+    @api.model
+    def _ar_demo_deliver(self, company, customers, invoices):
+        """Deliver every invoice as its customer asked, through Odoo's sending pipeline
+        (account.move.send, as the batch Send does) and each channel's own code: e-mail with
+        the PDF and the pay link, portal notification, Peppol through the sandbox access point,
+        cXML to a local AP endpoint, the postal letter print batch, monthly statements. The
+        accountant sends; the trace, chatter and mails are dated on the day each was sent."""
+        if "ar_delivery_state" not in self.env["account.move"]._fields:
+            return
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
+        # mails are queued, not sent one by one: the mail queue cron sends them to the sink
+        Send = self.env["account.move.send"].with_company(company).with_context(mail_notify_force_send=False)
+        self._ar_demo_peppol_setup(company, customers)
+        with self._ar_demo_cxml_endpoint() as cxml_url:
+            for partner, info in customers:
+                if info["method"] == "ar_cxml":
+                    partner.with_company(company).ar_cxml_endpoint = f"{cxml_url}/{partner.id}"
+            # in the order they were issued, a batch per month as the accountant sends them
+            by_month = {}
+            for invoice in invoices:
+                by_month.setdefault(invoice.invoice_date.strftime("%Y-%m"), []).append(invoice.id)
+            t_pdf = time.time()
+            for ids in by_month.values():
+                # the channel each customer asked (or its fallback), spelled out as in the Send
+                # wizard: Odoo's own account_peppol would otherwise add its access point for
+                # every buyer its (demo-mode) lookup finds, next to the channel asked
+                by_method = {}
+                for move in self.env["account.move"].browse(ids):
+                    method, _is_fallback = Send._ar_resolve_sending_method(move)
+                    by_method.setdefault(method, []).append(move.id)
+                for method, method_ids in by_method.items():
+                    batch = self.env["account.move"].browse(method_ids)
+                    first_message = self._ar_demo_last_message_id()
+                    Send._generate_and_send_invoices(
+                        batch,
+                        allow_raising=False,
+                        sending_methods=[method],
+                        author_user_id=accountant.id,
+                        author_partner_id=accountant.partner_id.id,
+                    )
+                    self._ar_demo_backdate(batch, first_message)
+            _logger.info("ar_suite demo timing: %s invoices sent in %.1fs", len(invoices), time.time() - t_pdf)
+        self._ar_demo_letters(company)
+        self._ar_demo_statements(company, invoices)
+
+    @api.model
+    def _ar_demo_last_message_id(self):
+        return self.env["mail.message"].search([], order="id desc", limit=1).id or 0
+
+    @api.model
+    def _ar_demo_backdate(self, moves, after_message_id, when=None):
+        """Date the trace of a delivery on the day it happened (the invoice date, 9:00)."""
+        for move in moves:
+            moment = when or datetime.combine(move.invoice_date, datetime.min.time()) + timedelta(hours=9)
+            messages = self.env["mail.message"].search(
+                [("model", "=", "account.move"), ("res_id", "=", move.id), ("id", ">", after_message_id)]
+            )
+            messages.write({"date": moment})
+            logs = move.ar_delivery_log_ids.filtered(lambda log: log.date_done)
+            logs.sudo().write({"date_done": moment})
+            if move.ar_delivered_on:
+                move.sudo().write({"ar_delivered_on": moment})
+
+    @api.model
+    @contextmanager
+    def _ar_demo_cxml_endpoint(self):
+        """URL of the buyers' AP network for the demo: `make run`'s sink (AR_DEMO_CXML_URL), or a
+        local one served here while the demo is built. It answers as the cXML User's Guide shows
+        a successful InvoiceDetailRequest: a Response with <Status code="200" text="OK"/>."""
+        url = os.environ.get("AR_DEMO_CXML_URL")
+        if url:
+            yield url.rstrip("/")
+            return
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stamp = datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+                body = (
+                    f'<?xml version="1.0" encoding="UTF-8"?><cXML payloadID="{time.time()}@demo" '
+                    f'timestamp="{stamp}"><Response><Status code="200" text="OK"/></Response></cXML>'
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=UTF-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/cxml/inbound"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    @api.model
+    def _ar_demo_peppol_setup(self, company, customers):
+        """The sandbox access point ("DEMO: sends nothing") and the Peppol customers' lookup as
+        the sandbox answers it. The official rules are found as ar_peppol_edi finds them."""
+        if "ar.peppol.connector" not in self.env:
+            return
+        connector = self.env["ar.peppol.connector"].create(
+            {"name": "Sandbox access point (DEMO: sends nothing)", "provider": "sandbox", "company_id": company.id}
+        )
+        company.ar_peppol_connector_id = connector
+        for partner, info in customers:
+            if info["method"] == "ar_peppol" and partner.peppol_eas and partner.peppol_endpoint:
+                partner.write(
+                    {
+                        "ar_peppol_lookup_state": "reachable",
+                        "ar_peppol_lookup_date": fields.Datetime.now(),
+                        "ar_peppol_lookup_message": "Sandbox (demo): registered for Peppol BIS Billing 3.0.",
+                    }
+                )
+
+    @api.model
+    def _ar_demo_peppol_transmit(self, company):
+        """Hand the queued Peppol invoices to the sandbox access point and play the network's
+        answers (delivered, then the buyer's response) on all but the newest few."""
+        if "ar.peppol.connector" not in self.env:
+            return
+        Move = self.env["account.move"]
+        queued = Move.search([("company_id", "=", company.id), ("ar_peppol_state", "=", "queued")])
+        newest = queued.sorted("invoice_date", reverse=True)
+        for index, move in enumerate(newest):
+            if index == 0:
+                continue  # still waiting for the transmission cron
+            move._ar_peppol_transmit()
+            if index == 1 or move.ar_peppol_state != "sent":
+                continue
+            connector = move.ar_peppol_connector_id
+            move._ar_peppol_apply_event(connector._fetch_status(move))  # delivered
+            if index in (2, 3):
+                continue
+            if index == 4:
+                code, reason = "RE", "Purchase order number PO-2291 is missing; please reissue."
+            elif move.payment_state in ("paid", "in_payment"):
+                code, reason = "PD", "Paid by bank transfer."
+            else:
+                code, reason = "AP", "Approved for payment."
+            if code == "PD":
+                move._ar_peppol_apply_event({"response_code": "AP"})  # paid only follows accepted
+            move._ar_peppol_apply_event({"response_code": code, "reason": reason})
+
+    @api.model
+    def _ar_demo_letters(self, company):
+        """Print the postal letter batches (one per month), leaving this week's letters queued."""
+        if "ar.delivery.log" not in self.env:
+            return
+        Log = self.env["ar.delivery.log"]
+        queued = Log.search([("company_id", "=", company.id), ("channel", "=", "ar_letter"), ("state", "=", "queued")])
+        limit = fields.Date.context_today(self) - timedelta(days=7)
+        old = queued.filtered(lambda log: log.move_id and log.move_id.invoice_date < limit)
+        if old:
+            self.env["account.move"]._ar_print_letter_batch(old)
+
+    @api.model
+    def _ar_demo_statements(self, company, invoices):
+        """Monthly statements of the statement customers, for the last three months."""
+        if "ar.customer.statement" not in self.env:
+            return
+        Statement = self.env["ar.customer.statement"]
+        today = fields.Date.context_today(self)
+        for months_back in (2, 1, 0):
+            first = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=1)
+            try:
+                Statement._ar_generate_statements(now=datetime.combine(first, datetime.min.time()) + timedelta(hours=9))
+            except UserError as exc:  # the demo goes on; the log says why
+                _logger.warning("ar_suite demo: statements of %s not issued: %s", first, exc)
 
     @api.model
     def _ar_demo_modules(self, company, customers, invoices, open_invoices):
-        """Feature-module data: disputes, autopay, Peppol states and dunning levels."""
+        """Feature-module data: the Peppol network's answers, disputes, autopay and the dunning history."""
+        self._ar_demo_peppol_transmit(company)
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
-        self._ar_demo_peppol(company, customers, invoices)
         self._ar_demo_dunning(company, open_invoices)
 
     @api.model
@@ -449,103 +742,11 @@ class ArSuiteDemo(models.AbstractModel):
             )
             card_customer.with_company(company).write({"ar_autopay": True, "ar_autopay_token_id": token.id})
 
-    # Peppol: the demo's invoices of Peppol customers, one per transmission state
-    PEPPOL_DEMO_STATES = (
-        "accepted",
-        "rejected",
-        "paid",
-        "delivered",
-        "sent",
-        "queued",
-        "ready",
-        "invalid",
-        "to_validate",
-        "error",
-        "accepted",
-        "accepted",
-    )
-
-    @api.model
-    def _ar_demo_peppol(self, company, customers, invoices):
-        """A clearly labelled sandbox access point and recent Peppol invoices in every state.
-
-        Documents really go through the sandbox connector (submit, status polls, buyer
-        responses); the official rules are not run here (`make run` may not have them), so
-        the validation states are set as the validator would set them.
-        """
-        if "ar.peppol.connector" not in self.env:
-            return
-        connector = self.env["ar.peppol.connector"].create(
-            {"name": "Sandbox access point (DEMO: sends nothing)", "provider": "sandbox", "company_id": company.id}
-        )
-        company.ar_peppol_connector_id = connector
-        peppol_partners = {p.id for p, info in customers if info["method"] == "ar_peppol"}
-        moves = invoices.filtered(lambda m: m.partner_id.id in peppol_partners).sorted("invoice_date", reverse=True)
-        Finding = self.env["ar.peppol.finding"]
-        for move, state in zip(moves, self.PEPPOL_DEMO_STATES, strict=False):
-            if state in ("to_validate", "invalid"):
-                vals = (
-                    Finding._not_validated_vals(move, "Rules folder not configured (demo)")
-                    if state == "to_validate"
-                    else Finding._export_error_vals(move, "The buyer's address has no street (BR-50 style check).")
-                )
-                Finding.create(vals)
-                move.write({"ar_peppol_state": state, "ar_peppol_fatal_count": 1})
-                continue
-            xml, _errors = move._ar_peppol_export()
-            self.env["ir.attachment"].create(
-                {
-                    "name": f"{move.name.replace('/', '_')}_ubl_bis3.xml",
-                    "raw": xml,
-                    "mimetype": "application/xml",
-                    "res_model": "account.move",
-                    "res_id": move.id,
-                    "res_field": "ubl_cii_xml_file",
-                }
-            )
-            move.invalidate_recordset(["ubl_cii_xml_id", "ubl_cii_xml_file"])
-            move.write({"ar_peppol_state": "ready", "ar_peppol_validated_at": fields.Datetime.now()})
-            if state == "ready":
-                continue
-            if state == "error":
-                move.write({"ar_peppol_connector_id": connector.id})
-                move._ar_peppol_fail("Sandbox: the access point refused the receiver (participant not registered).")
-                continue
-            if state == "queued":
-                # waiting for a retry after the access point answered 503
-                move.write(
-                    {
-                        "ar_peppol_state": "queued",
-                        "ar_peppol_connector_id": connector.id,
-                        "ar_peppol_idempotency_key": str(uuid.uuid4()),
-                        "ar_peppol_queued_at": fields.Datetime.now(),
-                        "ar_peppol_next_try": fields.Datetime.now() + timedelta(hours=6),
-                        "ar_peppol_attempts": 1,
-                        "ar_peppol_answer": "Sandbox: 503 Service Unavailable, next attempt scheduled.",
-                    }
-                )
-                continue
-            move._ar_peppol_queue(connector)
-            move._ar_peppol_transmit()
-            if state == "sent":
-                continue
-            move._ar_peppol_apply_event(connector._fetch_status(move))  # delivered
-            if state == "delivered":
-                continue
-            code, reason = {
-                "accepted": ("AP", "Approved for payment."),
-                "rejected": ("RE", "Purchase order number PO-2291 is missing; please reissue."),
-                "paid": ("PD", "Paid by bank transfer."),
-            }[state]
-            if code == "PD":
-                move._ar_peppol_apply_event({"response_code": "AP"})  # paid only follows accepted
-            move._ar_peppol_apply_event({"response_code": code, "reason": reason})
-
     # Dunning: the ladder history of the open invoices and today's run waiting for review
     @api.model
     def _ar_demo_dunning(self, company, open_invoices):
-        """Give every overdue invoice the level its reminders reached (each level sent a week
-        after it became due), then prepare today's run as a preview for the accountant."""
+        """Execute the dunning runs of the past weeks (reminders e-mailed and printed), then
+        prepare today's run as a preview for the accountant."""
         if "ar.dunning.policy" not in self.env:
             return
         Policy = self.env["ar.dunning.policy"]
@@ -562,22 +763,20 @@ class ArSuiteDemo(models.AbstractModel):
             level.with_context(lang="en_US").name = names[f"level{index}"]
         today = fields.Date.context_today(self)
         self._ar_demo_interest_rates(today)
-        by_level = {}
-        for invoice in open_invoices.filtered(lambda m: not m.no_followup):
-            days = (today - invoice.invoice_date_due).days
-            reached = [level for level in ladder if days >= level.offset_days + 7]
-            if reached:
-                by_level.setdefault(reached[-1], self.env["account.move"])
-                by_level[reached[-1]] |= invoice
-        for level, moves in by_level.items():
-            for move in moves:
-                move.write(
-                    {
-                        "ar_dunning_level_id": level.id,
-                        "ar_dunning_first_date": move.invoice_date_due + timedelta(days=ladder[0].offset_days + 7),
-                        "ar_dunning_last_date": move.invoice_date_due + timedelta(days=level.offset_days + 7),
-                    }
-                )
+        # the history: the runs of the past weeks, previewed and executed as the accountant does
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
+        # sudo: the accountant runs them (author of the reminders) with the install's rights
+        Run = self.env["ar.dunning.run"].with_user(accountant).sudo().with_company(company)
+        for days_back in (56, 42, 28, 14, 7):
+            day = today - timedelta(days=days_back)
+            first_message = self._ar_demo_last_message_id()
+            try:
+                Run._run_batch(date=day, policy_ids=policy.ids, company=company, execute=True)
+            except (UserError, AccessError) as exc:  # the demo goes on; the log says what the run refused
+                _logger.warning("ar_suite demo: the dunning run of %s was not executed: %s", day, exc)
+                continue
+            moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=10)
+            self.env["mail.message"].search([("id", ">", first_message)]).write({"date": moment})
         self.env["ar.dunning.run"]._run_batch(date=today, policy_ids=policy.ids, company=company)
 
     @api.model

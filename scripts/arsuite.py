@@ -515,10 +515,17 @@ def start_mail_sink():
 
 
 def point_demo_at_sink(pg):
-    """The demo database sends through this run's sink and builds links to this run's port."""
+    """The demo database sends through this run's sink and builds links to this run's port; the
+    mail queue goes out as soon as the server is up."""
     url = f"http://127.0.0.1:{HTTP_PORT}"
     psql(pg, f"UPDATE ir_mail_server SET smtp_port = {SMTP_PORT} WHERE smtp_host = '127.0.0.1'", db=DEMO_DB)
     psql(pg, f"UPDATE ir_config_parameter SET value = '{url}' WHERE key = 'web.base.url'", db=DEMO_DB)
+    psql(
+        pg,
+        "UPDATE ir_cron SET nextcall = now() at time zone 'utc' WHERE id IN (SELECT res_id FROM ir_model_data "
+        "WHERE module = 'mail' AND name = 'ir_cron_mail_scheduler_action')",
+        db=DEMO_DB,
+    )
 
 
 def cmd_run(args):
@@ -546,7 +553,7 @@ def cmd_run(args):
                 [UMBRELLA, *TEST_EXTRA_MODULES],
                 log_path,
                 demo=True,
-                extra=["--load-language=nl_BE,fr_BE,de_DE,nl_NL,fr_FR"],
+                extra=[f"--load-language={DEMO_LANGS}"],
                 env=env,
             )
             if not module_installed(pg, DEMO_DB, UMBRELLA):
@@ -733,19 +740,56 @@ def ensure_templates(pg, checks, modules=ALL_MODULES):
     return full_name
 
 
+DEMO_WALK_TAG = "ar_demo_walk"
+DEMO_LANGS = "nl_BE,fr_BE,de_DE,nl_NL,fr_FR"
+
+
+def ensure_demo_template(pg):
+    """A database like make run's (ar_suite with the demo book), built once per module digest."""
+    key = modules_digest() + (ODOO_SRC / "odoo" / "release.py").read_text()
+    prefix = f"ar_tmpl{SUFFIX}_{REPO_TAG}_demo_"
+    name = prefix + hashlib.sha1(key.encode()).hexdigest()[:12]
+    if not db_exists(pg, name):
+        build = f"{name}_build"
+        drop_db(pg, build)
+        t0 = time.time()
+        log_path = LOG_DIR / "template-demo.log"
+        # no mail sink here: the demo's mails stay queued; its cXML endpoint runs in-process
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AR_DEMO_")}
+        bad = odoo_install(
+            pg,
+            build,
+            [UMBRELLA, *TEST_EXTRA_MODULES],
+            log_path,
+            demo=True,
+            extra=[f"--load-language={DEMO_LANGS}"],
+            env=env,
+        )
+        if not module_installed(pg, build, UMBRELLA):
+            drop_db(pg, build)
+            die(f"The demo database could not be built; see {log_path}:\n" + "\n".join(bad[-20:]), code=1)
+        rename_db(pg, build, name)
+        say(f"    demo database built in {time.time() - t0:.0f}s")
+    res = psql(pg, f"SELECT datname FROM pg_database WHERE datname ~ '^{prefix}[0-9a-f]+$'")
+    for old in res.stdout.split():
+        if old != name:
+            drop_db(pg, old)
+    return name
+
+
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 STATS_RE = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests")
 SKIP_RE = re.compile(r" INFO \S+ \S+: skipped (.*)")
 FAIL_RE = re.compile(r" (ERROR|CRITICAL) \S+ (\S+): (FAIL|ERROR): (.*)")
 
 
-def run_odoo_tests(pg, template, tags):
-    copy_db(pg, template, TEST_DB)
-    log_path = LOG_DIR / "test-odoo.log"
+def run_odoo_tests(pg, template, tags, db=TEST_DB, log_name="test-odoo.log"):
+    copy_db(pg, template, db)
+    log_path = LOG_DIR / log_name
     say(f"==> Odoo tests ({tags}) on a copy of {template}; full log: {log_path}")
     cmd = odoo_cmd(
         "-d",
-        TEST_DB,
+        db,
         "--test-tags",
         tags,
         "--stop-after-init",
@@ -819,6 +863,19 @@ def run_pytest(pg, template=None, narrowed=False):
     return passed, failed, out
 
 
+def run_demo_walk(pg):
+    """The demo as a newcomer sees it: a browser walk on a copy of a database like make run's,
+    built once per version of the modules (TAGS=ar_demo_walk)."""
+    say("==> The demo walk: the demo database as the buyer and the accountant see it")
+    demo_template = ensure_demo_template(pg)
+    ok_n, bad_n, problems, walk = run_odoo_tests(
+        pg, demo_template, DEMO_WALK_TAG, db=f"{TEST_DB}_demo", log_name="test-demo-walk.log"
+    )
+    if not walk.get(UMBRELLA):
+        bad_n, problems = bad_n + 1, [*problems, "the demo walk ran no test"]
+    return ok_n, bad_n, problems
+
+
 def cmd_test(args):
     t0 = time.time()
     modules = [m for m in os.environ.get("AR_MODULES", "").split(",") if m] or ALL_MODULES
@@ -844,9 +901,12 @@ def cmd_test(args):
                 say(out.strip())
 
     SUMMARY.update(passed=passed, failed=failed)
-    say("==> Template databases")
+    walk_only = os.environ.get("TAGS") == DEMO_WALK_TAG
     checks = []
-    template = ensure_templates(pg, checks, modules)
+    template = None
+    if not walk_only:
+        say("==> Template databases")
+        template = ensure_templates(pg, checks, modules)
     for name, ok, out in checks:
         say(f"    {name}: {'ok' if ok else 'FAILED'}")
         if ok:
@@ -856,16 +916,24 @@ def cmd_test(args):
             failures.append(name)
             say("      " + out.replace("\n", "\n      "))
 
-    ok_n, bad_n, problems, per_module = run_odoo_tests(pg, template, tags)
-    passed += ok_n
-    failed += bad_n
-    failures += problems
+    per_module = {}
+    if not walk_only:
+        ok_n, bad_n, problems, per_module = run_odoo_tests(pg, template, tags)
+        passed += ok_n
+        failed += bad_n
+        failures += problems
     if not os.environ.get("TAGS"):
         for module in modules:
             if not per_module.get(module):
                 failed += 1
                 failures.append(f"no Odoo test ran for {module}")
     say("    per module: " + ", ".join(f"{k} {v}" for k, v in sorted(per_module.items())))
+
+    if walk_only:  # not yet part of the whole run: see README (the demo walk)
+        ok_n, bad_n, problems = run_demo_walk(pg)
+        passed += ok_n
+        failed += bad_n
+        failures += problems
 
     say("==> Repository tests (pytest repo_tests/)")
     narrowed = list(modules) != ALL_MODULES or bool(os.environ.get("TAGS"))

@@ -5,7 +5,7 @@
   ``<folder>/<n>-<subject>.eml`` and never leaves the machine.
 - HTTP (standard library): ``/`` lists the stored mails, newest first; ``/mail/<n>`` shows one
   (its HTML body with working links, e.g. "Pay now") and ``/mail/<n>/<i>`` downloads its
-  attachments.
+  attachments; ``/index.json`` lists them for scripts (scripts/screenshots.py).
 - ``POST /cxml/...``: the buyer's AP network of the demo's cXML customers. It answers the way the
   cXML 1.2 User's Guide says an InvoiceDetailRequest is answered, ``<Status code="200"
   text="OK"/>`` in a cXML Response envelope, after checking the envelope is cXML with a
@@ -18,6 +18,7 @@ import argparse
 import email
 import email.policy
 import html
+import json
 import re
 import threading
 import time
@@ -100,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/":
             return self._send(self.index())
+        if path == "/index.json":
+            return self._send(json.dumps(self.listing()).encode(), ctype="application/json")
         m = re.fullmatch(r"/mail/(\d+)(?:/(body|\d+))?", path)
         msg = m and self.store.get(m.group(1))
         if not msg:
@@ -146,6 +149,20 @@ class Handler(BaseHTTPRequestHandler):
         (folder / f"{name}.xml").write_bytes(body)
         answer = CXML_OK.format(payload=f"{time.time()}.{name}", ts=ts).encode()
         return self._send(answer, ctype="text/xml; charset=UTF-8")
+
+    def listing(self):
+        """[{number, date, to, subject, objects}], newest first (objects: Odoo's X-Odoo-Objects)."""
+        rows = []
+        for path in self.store.mails():
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            rows.append(
+                {
+                    "number": int(path.name.split("-", 1)[0]),
+                    **{key.lower(): str(msg.get(key, "")) for key in ("Date", "To", "Subject")},
+                    "objects": str(msg.get("X-Odoo-Objects", "")),
+                }
+            )
+        return rows
 
     def index(self):
         rows = []

@@ -4,7 +4,8 @@
     make run                                   # in another terminal: serves ar_demo on :8069
     .venv/bin/python scripts/screenshots.py    # writes docs/screenshots/*.png
 
-Options: --url (default http://127.0.0.1:8069), --db (default ar_demo), --out, --only NAME[,NAME].
+Options: --url (default http://127.0.0.1:8069), --db (default ar_demo), --mail-url (make run's
+mail sink, default http://127.0.0.1:8025), --out, --only NAME[,NAME].
 It logs in through Odoo's JSON-RPC (`/web/session/authenticate`), hands the session cookie
 to Chromium over the DevTools protocol (`websocket-client`), opens each page, waits for the
 web client to settle and saves `Page.captureScreenshot`. The letter PDF is rendered by
@@ -296,13 +297,36 @@ def shot_letter(odoo, out, tmp):
     print(f"    {target.with_suffix('.png').relative_to(REPO)}")
 
 
-SHOTS = ("portal", "guest", "backend", "reminders", "letter")
+def shot_mails(mail_url, browser, out):
+    """The invoice e-mail and a reminder as the buyer receives them, from make run's mail sink."""
+    try:
+        mails = requests.get(f"{mail_url}/index.json", timeout=10).json()
+    except (requests.RequestException, ValueError):
+        print(f"    (no mail sink answering on {mail_url})")
+        return
+    buyer = [m for m in mails if "dekroon" in m["to"]]
+    wanted = {
+        "email_invoice.png": lambda m: m["objects"].startswith("account.move-"),
+        "email_reminder.png": lambda m: m["objects"].startswith(("ar.dunning", "res.partner-")),
+    }
+    browser.set_session(mail_url, None)
+    for name, test in wanted.items():
+        mail = next((m for m in buyer if test(m)), None) or next((m for m in mails if test(m)), None)
+        if not mail:
+            print(f"    (no mail for {name} in the sink yet)")
+            continue
+        browser.goto(f"{mail_url}/mail/{mail['number']}", settle=2)
+        browser.shot(out / name)
+
+
+SHOTS = ("portal", "guest", "backend", "reminders", "letter", "mails")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default=os.environ.get("AR_URL", "http://127.0.0.1:8069"))
     parser.add_argument("--db", default=os.environ.get("AR_DEMO_DB", "ar_demo"))
+    parser.add_argument("--mail-url", default=f"http://127.0.0.1:{os.environ.get('AR_MAIL_PORT', '8025')}")
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
     parser.add_argument("--only", default=",".join(SHOTS), help=f"comma-separated subset of {', '.join(SHOTS)}")
     args = parser.parse_args()
@@ -328,6 +352,8 @@ def main():
             shot_reminders(odoo, browser, out, tmp)
         if "letter" in only:
             shot_letter(odoo, out, tmp)
+        if "mails" in only:
+            shot_mails(args.mail_url.rstrip("/"), browser, out)
     finally:
         browser.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -10,3 +10,5 @@ from . import test_sepa
 from . import test_portal_tours
 from . import test_portal_email_button
 from . import test_customer_language
+from . import test_sending_pdf_batch
+from . import test_portal_company

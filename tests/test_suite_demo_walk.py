@@ -1,0 +1,85 @@
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("ar_demo_walk", "-standard", "-at_install", "post_install")
+class TestDemoWalk(HttpCase):
+    """The demo as a newcomer walks it, as the buyer and as the accountant.
+
+    Runs on a copy of the database `make run` builds (``make test`` builds it once per
+    version of the modules and runs this class there with ``--test-tags ar_demo_walk``):
+    the demo data is what is tested.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.buyer = cls.env.ref("ar_suite.user_buyer_demo")
+        cls.accountant = cls.env.ref("ar_suite.user_accountant_demo")
+        cls.commercial = cls.buyer.partner_id.commercial_partner_id
+        cls.company = cls.accountant.company_id
+
+    def test_every_invoice_went_through_delivery(self):
+        invoices = self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted")]
+        )
+        self.assertGreater(len(invoices), 150)
+        # Peppol invoices wait (not sent, no PDF kept) when the official rules are not at hand or
+        # block them (their findings are on the invoice): the product refusing, as it should
+        waiting = invoices.filtered(lambda m: m.ar_peppol_state in ("to_validate", "invalid"))
+        undelivered = (invoices - waiting).filtered(lambda m: not m.ar_delivery_log_ids)
+        self.assertFalse(undelivered[:5].mapped("name"), "every demo invoice has a delivery record")
+        no_pdf = (invoices - waiting).filtered(lambda m: not m.invoice_pdf_report_id)
+        self.assertFalse(no_pdf[:5].mapped("name"), "every delivered invoice keeps its PDF")
+        channels = set(invoices.ar_delivery_log_ids.mapped("channel"))
+        self.assertLessEqual({"email", "ar_portal", "ar_letter"}, channels)
+        self.assertTrue(invoices.filtered(lambda m: m.ar_delivery_state == "held"), "statement customers")
+        self.assertTrue(self.env["ar.customer.statement"].search_count([("state", "=", "sent")]))
+        self.assertTrue(self.env["ar.dunning.line"].search_count([("state", "=", "done")]), "executed reminders")
+        sent_by = invoices.ar_delivery_log_ids.filtered(lambda log: log.channel == "email")[:1]
+        chatter = sent_by.move_id.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(chatter[:1].author_id, self.accountant.partner_id, "the accountant sent it, not OdooBot")
+
+    def test_people_and_languages(self):
+        self.assertEqual(self.buyer.lang, "nl_BE")
+        self.assertEqual(self.commercial.lang, "nl_BE")
+        self.assertTrue(self.company.logo)
+        customers = self.env["res.partner"].search(
+            [("customer_rank", ">", 0), ("is_company", "=", True), ("country_id.code", "in", ["NL", "DE", "FR"])]
+        )
+        expected = {"NL": "nl_NL", "DE": "de_DE", "FR": "fr_FR"}
+        for partner in customers:
+            self.assertEqual(partner.lang, expected[partner.country_id.code], partner.name)
+            for contact in partner.child_ids:
+                self.assertEqual(contact.lang, partner.lang, contact.name)
+        invoice = self.env["account.move"].search([("commercial_partner_id", "=", self.commercial.id)], limit=1)
+        self.assertEqual(invoice.invoice_user_id, self.accountant)
+
+    def test_buyer_portal(self):
+        self.start_tour("/my/invoices", "ar_demo_walk_buyer_list", login="buyer")
+        invoice = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", self.commercial.id),
+                ("move_type", "=", "out_invoice"),
+                ("payment_state", "=", "not_paid"),
+                ("ar_dispute_state", "!=", "open"),
+            ],
+            order="invoice_date desc",
+            limit=1,
+        )
+        self.assertTrue(invoice.invoice_pdf_report_id)
+        self.authenticate("buyer", "buyer")
+        page = self.url_open(f"/my/invoices/{invoice.id}?report_type=html")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn("Proforma", page.text)
+        self.start_tour(f"/my/invoices/{invoice.id}", "ar_demo_walk_buyer_invoice", login="buyer")
+
+    def test_accountant_deliveries_and_dashboard(self):
+        self.start_tour(
+            "/odoo/action-ar_customer_centric.ar_delivery_log_action", "ar_demo_walk_deliveries", login="accountant"
+        )
+        dashboard = self.env["ar.suite.dashboard"].with_user(self.accountant).with_company(self.company)
+        figures = dashboard.create({"company_id": self.company.id})
+        self.assertGreater(figures.amount_open, 0)
+        self.assertGreater(figures.amount_overdue, 0)
+        self.assertGreater(figures.dso_days, 0)
+        self.start_tour("/odoo/action-ar_suite.ar_suite_dashboard_action", "ar_demo_walk_dashboard", login="accountant")
