@@ -10,6 +10,16 @@ from .portal_access import ArPortalBase
 class ArPortalAutopay(ArPortalBase):
     """Autopay with a saved payment method or a SEPA Direct Debit mandate (sign, choose, revoke)."""
 
+    def _ar_own_mandates(self, partner, domain=()):
+        """The mandates of the buyer's own commercial partner in the current company.
+
+        Record rules keep portal users to theirs; the explicit filter also holds for internal
+        users who use the portal as a customer's contact.
+        """
+        return request.env["ar.sepa.mandate"].search(
+            [("partner_id", "=", partner.id), ("company_id", "=", request.env.company.id), *domain]
+        )
+
     def _ar_autopay_tokens(self, partner):
         # sudo: payment tokens are not readable by portal users; filtered on their partners
         return (
@@ -40,8 +50,8 @@ class ArPortalAutopay(ArPortalBase):
                     body=request.env._("Autopay turned on from the portal with %(token)s.", token=token.display_name)
                 )
             elif choice.startswith("mandate-"):
-                mandate = request.env["ar.sepa.mandate"].search(
-                    [("id", "=", int(choice[8:]) if choice[8:].isdigit() else 0), ("state", "=", "active")]
+                mandate = self._ar_own_mandates(
+                    partner, [("id", "=", int(choice[8:]) if choice[8:].isdigit() else 0), ("state", "=", "active")]
                 )
                 if not mandate:
                     raise NotFound()
@@ -56,7 +66,7 @@ class ArPortalAutopay(ArPortalBase):
                 "page_name": "ar_autopay",
                 "ar_partner": partner_sudo,
                 "tokens": tokens,
-                "mandates": request.env["ar.sepa.mandate"].search([]),
+                "mandates": self._ar_own_mandates(partner),
                 "error": error,
                 "saved": bool(post.get("saved")),
             }
@@ -125,7 +135,7 @@ class ArPortalAutopay(ArPortalBase):
         ["/my/autopay/mandate/<int:mandate_id>/revoke"], type="http", auth="user", website=True, methods=["POST"]
     )
     def ar_portal_mandate_revoke(self, mandate_id, **post):
-        mandate = request.env["ar.sepa.mandate"].search([("id", "=", mandate_id)])
+        mandate = self._ar_own_mandates(self._ar_commercial_partner(), [("id", "=", mandate_id)])
         if not mandate:
             raise NotFound()
         # sudo: portal users read their mandates only; revoking one is their right

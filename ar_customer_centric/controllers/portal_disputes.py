@@ -36,24 +36,37 @@ class ArPortalDisputes(ArPortalBase):
         website=True,
         sitemap=False,
     )
-    def ar_portal_invoice_dispute(self, invoice_id, access_token=None, **post):
+    def ar_portal_invoice_dispute(self, invoice_id, access_token=None, pay_all_token=None, **post):
         is_guest = request.env.user._is_public()
         if is_guest:
             self._ar_throttle("dispute")
-        invoice_sudo = self._ar_invoice_sudo(invoice_id, access_token)
+        if pay_all_token:
+            # from a pay-all link: one of the open invoices it grants, while it is valid
+            partner, company = self._ar_pay_all_access(pay_all_token)
+            invoice_sudo = self._ar_pay_all_open_invoices(partner, company).filtered(lambda m: m.id == invoice_id)
+            if not invoice_sudo:
+                raise NotFound()
+            back_url = f"/my/pay-all/{pay_all_token}"
+            done_url = f"{back_url}?ar_dispute=sent"
+        else:
+            invoice_sudo = self._ar_invoice_sudo(invoice_id, access_token)
+            back_url = invoice_sudo.get_portal_url()
+            done_url = invoice_sudo.get_portal_url(query_string="&ar_dispute=sent")
         if invoice_sudo.move_type != "out_invoice":
             raise NotFound()
         values = {
             "page_name": "ar_dispute",
             "invoice": invoice_sudo,
             "access_token": access_token,
+            "pay_all_token": pay_all_token,
+            "back_url": back_url,
             "reasons": self._ar_dispute_reasons(),
             "error": False,
             "reason": post.get("reason") or "",
             "message": post.get("message") or "",
         }
         if invoice_sudo.ar_dispute_state == "open":
-            return request.redirect(invoice_sudo.get_portal_url())
+            return request.redirect(back_url)
         if request.httprequest.method == "POST":
             files = request.httprequest.files.getlist("attachments")
             try:
@@ -67,7 +80,7 @@ class ArPortalDisputes(ArPortalBase):
                 request.env.cr.rollback()
                 values["error"] = e.args[0]
             else:
-                return request.redirect(invoice_sudo.get_portal_url(query_string="&ar_dispute=sent"))
+                return request.redirect(done_url)
         values |= self._prepare_portal_layout_values() if not is_guest else {}
         values["page_name"] = "ar_dispute"
         return request.render("ar_customer_centric.portal_invoice_dispute", values)

@@ -115,7 +115,9 @@ class ArPortalInvoices(ArPortalBase):
 
     @http.route()
     def invoice_transaction(self, invoice_id, access_token, **kwargs):
-        # EXTENDS 'account_payment': the amount comes from the client; cap it to the amount due
+        # EXTENDS 'account_payment': guests never pay with a saved card; the amount comes from the
+        # client: cap it to the amount due
+        self._ar_check_guest_payment(kwargs)
         invoice_sudo = request.env["account.move"].sudo().browse(invoice_id).exists()
         if invoice_sudo and kwargs.get("amount") is not None:
             amount = self._cast_as_float(kwargs["amount"]) or 0.0

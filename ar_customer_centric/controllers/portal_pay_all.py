@@ -10,35 +10,28 @@ from .portal_access import ArPortalBase
 
 
 class ArPortalPayAll(ArPortalBase):
-    """Pay every open invoice in one transaction: guests by signed link, buyers from /my/invoices."""
+    """Pay open invoices in one transaction: guests by signed link, buyers from /my/invoices.
+
+    A pay-all link grants the open invoices of one partner in one company while it is valid,
+    and hands out nothing that outlives it: no invoice access token, no saved card.
+    """
 
     @http.route("/my/invoices/pay-all", type="http", auth="user", website=True, sitemap=False, readonly=True)
     def ar_portal_my_pay_all(self, **kw):
         """Logged-in buyers pay all their open invoices through the same page as guests."""
         partner = self._ar_commercial_partner()
         self._ar_check_buyer()
-        return request.redirect(f"/my/pay-all/{partner._ar_get_pay_all_token()}")
-
-    def _ar_pay_all_partner(self, token):
-        partner = request.env["res.partner"]._ar_check_pay_all_token(token)
-        if not partner:
-            raise NotFound()
-        return partner
-
-    def _ar_pay_all_open_invoices(self, partner):
-        # sudo: the signed pay-all token grants access to the partner's open invoices
-        return (
-            request.env["account.move"]
-            .sudo()
-            .search(
-                request.env["account.move"]._ar_open_invoices_domain(partner),
-                order="invoice_date_due, id",
-            )
+        # the company with the most open invoices of the buyer (record rules apply)
+        groups = request.env["account.move"]._read_group(
+            request.env["account.move"]._ar_open_invoices_domain(partner), ["company_id"], ["__count"]
         )
+        company = max(groups, key=lambda g: g[1])[0] if groups else request.env.company
+        return request.redirect(f"/my/pay-all/{partner._ar_get_pay_all_token(company=company)}")
 
     def _ar_pay_all_selection(self, open_invoices, requested_ids):
-        """The selected invoices: only ids of open invoices count, everything else is dropped.
-        Without a selection: every open, undisputed invoice of the main company/currency."""
+        """The selected invoices: only ids of open, undisputed invoices count; the rest is dropped.
+        Without a selection: every open, undisputed invoice in the main currency."""
+        candidates = open_invoices.filtered(lambda m: m.ar_dispute_state != "open")
         if requested_ids is not None:
             wanted = set()
             for raw in requested_ids:
@@ -46,23 +39,23 @@ class ArPortalPayAll(ArPortalBase):
                     wanted.add(int(raw))
                 except (TypeError, ValueError):
                     continue
-            return open_invoices.filtered(lambda m: m.id in wanted)
-        candidates = open_invoices.filtered(lambda m: m.ar_dispute_state != "open")
+            return candidates.filtered(lambda m: m.id in wanted)
         if not candidates:
             return candidates
-        groups = collections.Counter((m.company_id, m.currency_id) for m in candidates)
-        (company, currency), _count = groups.most_common(1)[0]
-        return candidates.filtered(lambda m: m.company_id == company and m.currency_id == currency)
+        groups = collections.Counter(m.currency_id for m in candidates)
+        currency, _count = groups.most_common(1)[0]
+        return candidates.filtered(lambda m: m.currency_id == currency)
 
     @http.route(["/my/pay-all/<string:token>"], type="http", auth="public", website=True, sitemap=False, readonly=True)
     def ar_pay_all(self, token, **kw):
         self._ar_throttle("pay_all")
-        partner = self._ar_pay_all_partner(token)
-        open_invoices = self._ar_pay_all_open_invoices(partner)
+        partner, company = self._ar_pay_all_access(token)
+        open_invoices = self._ar_pay_all_open_invoices(partner, company)
         selected = self._ar_pay_all_selection(
             open_invoices, request.httprequest.args.getlist("invoice_ids") if "select" in kw else None
         )
         values = self._ar_pay_all_page_values(partner, token, open_invoices, selected)
+        values["ar_dispute_sent"] = kw.get("ar_dispute") == "sent"
         return request.render("ar_customer_centric.portal_pay_all_page", values)
 
     def _ar_pay_all_page_values(self, partner, token, open_invoices, selected):
@@ -108,14 +101,17 @@ class ArPortalPayAll(ArPortalBase):
     def ar_pay_all_transaction(self, token, selection, **kwargs):
         """Create the transaction of the selected invoices; the amount is recomputed here."""
         self._ar_throttle("pay_all")
-        partner = request.env["res.partner"]._ar_check_pay_all_token(token)
+        partner, company = request.env["res.partner"]._ar_parse_pay_all_token(token)
         if not partner:
             raise ValidationError(request.env._("This payment link is invalid or has expired."))
-        open_invoices = self._ar_pay_all_open_invoices(partner)
+        open_invoices = self._ar_pay_all_open_invoices(partner, company)
         invoices = self._ar_pay_all_selection(open_invoices, (selection or "").split("-"))
         if not invoices or len(invoices.currency_id) > 1 or len(invoices.company_id) > 1:
-            raise ValidationError(request.env._("Select open invoices of one company and one currency to pay."))
+            raise ValidationError(
+                request.env._("Select open, undisputed invoices of one company and one currency to pay.")
+            )
         self._validate_transaction_kwargs(kwargs)
+        self._ar_check_guest_payment(kwargs)
         kwargs["amount"] = sum(invoices.mapped("amount_residual"))  # never trust the client's amount
         logged_in = not request.env.user._is_public()
         payer = request.env.user.partner_id if logged_in else partner
@@ -128,19 +124,24 @@ class ArPortalPayAll(ArPortalBase):
         website=True,
         sitemap=False,
     )
-    def ar_pay_all_open_invoice(self, token, invoice_id, dispute=None, **kw):
-        """Open (or dispute) one invoice of the pay-all page: redirect with its access token."""
+    def ar_pay_all_open_invoice(self, token, invoice_id, dispute=None, report_type="pdf", **kw):
+        """One open invoice of the link: its document, or its dispute form.
+
+        Served under the link itself, so that nothing outlives the link's expiry or revocation
+        (no invoice access token is minted; the document's pay QR code points back to the link).
+        """
         self._ar_throttle("pay_all")
-        partner = self._ar_pay_all_partner(token)
-        # sudo: the signed pay-all token grants access to the partner's invoices
-        invoice = request.env["account.move"].sudo().browse(invoice_id).exists()
-        if (
-            not invoice
-            or invoice.commercial_partner_id != partner
-            or invoice.state != "posted"
-            or invoice.move_type != "out_invoice"
-        ):
+        partner, company = self._ar_pay_all_access(token)
+        invoice = self._ar_pay_all_open_invoices(partner, company).filtered(lambda m: m.id == invoice_id)
+        if not invoice:
             raise NotFound()
         if dispute:
-            return request.redirect(f"/my/invoices/{invoice.id}/dispute?access_token={invoice._portal_ensure_token()}")
-        return request.redirect(invoice.get_portal_url())
+            return request.redirect(f"/my/invoices/{invoice.id}/dispute?pay_all_token={token}")
+        report = invoice.partner_id.invoice_template_pdf_report_id.report_name or "account.account_invoices"
+        request.update_context(
+            proforma_invoice=not invoice.invoice_pdf_report_id,
+            ar_pay_all_url=f"{invoice.get_base_url()}/my/pay-all/{token}",
+        )
+        return self._show_report(
+            model=invoice, report_type="html" if report_type == "html" else "pdf", report_ref=report, download=False
+        )

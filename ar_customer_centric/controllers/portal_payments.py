@@ -44,5 +44,17 @@ class ArPortalPayments(ArPortalBase):
         pager = portal_pager(url="/my/payments", total=Payment.search_count(domain), page=page, step=PAYMENTS_PER_PAGE)
         payments = Payment.search(domain, order="date desc, id desc", limit=PAYMENTS_PER_PAGE, offset=pager["offset"])
         values = self._prepare_portal_layout_values()
-        values.update({"payments": payments, "pager": pager, "page_name": "ar_payments"})
+        values.update(
+            {
+                "payments": payments,
+                # an accountant may have matched the payment with another customer's invoice:
+                # list only the buyer's own, linked without an access token (record rules apply)
+                "settled_invoices": {
+                    pay.id: pay.reconciled_invoice_ids.filtered(lambda m: m.commercial_partner_id == partner)
+                    for pay in payments
+                },
+                "pager": pager,
+                "page_name": "ar_payments",
+            }
+        )
         return request.render("ar_customer_centric.portal_my_payments", values)

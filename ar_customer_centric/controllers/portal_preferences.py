@@ -6,19 +6,21 @@ from odoo.http import request
 
 from .portal_access import ArPortalBase
 
+# The integer preferences are days (of the month, of the week): anything larger is a typing error
+# (and a 40-digit number must not reach the database).
+MAX_INTEGER = 9999
+
 
 class ArPortalPreferences(ArPortalBase):
     """The buyer's delivery preferences (fields whitelisted by the delivery engineer)."""
 
     def _ar_preference_fields(self):
         Partner = request.env["res.partner"]
-        if not hasattr(Partner, "_ar_portal_preference_fields"):
-            return []
         return [f for f in Partner._ar_portal_preference_fields() if f in Partner._fields]
 
     def _ar_preference_field_options(self, partner_sudo, field):
         if field.type == "selection":
-            if field.name == "invoice_sending_method" and hasattr(partner_sudo, "_ar_portal_sending_methods"):
+            if field.name == "invoice_sending_method":
                 allowed = partner_sudo._ar_portal_sending_methods()
                 return [(k, v) for k, v in field._description_selection(request.env) if k in allowed]
             if field.name == "lang":
@@ -42,7 +44,11 @@ class ArPortalPreferences(ArPortalBase):
                 try:
                     value = self._ar_preference_posted_value(partner_sudo, field, post)
                 except ValueError:
-                    error = request.env._("%(field)s must be a number.", field=field._description_string(request.env))
+                    error = request.env._(
+                        "%(field)s must be a number between 0 and %(max)s.",
+                        field=field._description_string(request.env),
+                        max=MAX_INTEGER,
+                    )
                     break
                 if value is not None:
                     vals[field.name] = value
@@ -99,6 +105,8 @@ class ArPortalPreferences(ArPortalBase):
             value = bool(post.get(field.name))
         elif field.type == "integer":
             value = int(post.get(field.name) or 0)
+            if not 0 <= value <= MAX_INTEGER:
+                raise ValueError(value)
         elif field.type == "selection":
             value = post.get(field.name) or False
             allowed = {k for k, _v in self._ar_preference_field_options(partner_sudo, field)}

@@ -41,6 +41,9 @@ class AccountMove(models.Model):
         ``payment=True`` flag that makes ``account_payment`` open its payment dialog on load.
         """
         self.ensure_one()
+        if self.env.context.get("ar_pay_all_url"):
+            # printed for a guest pay-all link: point back to that link, mint no invoice token
+            return self.env.context["ar_pay_all_url"]
         return self.get_base_url() + self.get_portal_url(query_string="&payment=True", anchor="portal_pay")
 
     def _notify_get_recipients_groups(self, message, model_description, msg_vals=False):

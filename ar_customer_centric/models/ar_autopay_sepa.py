@@ -134,11 +134,37 @@ class ArSepaCollection(models.Model):
             sdd.add_payment(payment)
         return sdd.export(validate=True, pretty_print=True)
 
+    def _ar_recheck_lines(self):
+        """Re-check every line against today's facts before money moves.
+
+        Lines were frozen when the invoices were added; since then the mandate may have been
+        revoked or lapsed, a dispute opened, or a payment received. Such lines leave the
+        collection (their invoice goes back to autopay), the others collect the amount still due.
+        """
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        for line in self.line_ids:
+            move, mandate = line.move_id, line.mandate_id
+            if not mandate._ar_is_usable(today):
+                reason = self.env._("mandate %(umr)s is no longer active", umr=mandate.name)
+            elif move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+                reason = self.env._("the invoice is no longer open")
+            elif move.ar_dispute_state == "open":
+                reason = self.env._("the customer disputes the invoice")
+            elif move.currency_id.is_zero(move.amount_residual):
+                reason = self.env._("nothing is due any more")
+            else:
+                if move.currency_id.compare_amounts(line.amount, move.amount_residual) != 0:
+                    line.amount = move.amount_residual
+                continue
+            line._ar_remove(reason)
+
     def action_export(self):
         """Export the pain.008 file; the mandates move from FRST to RCUR."""
         for collection in self:
             if collection.state != "draft":
                 raise UserError(self.env._("Only draft collections can be exported."))
+            collection._ar_recheck_lines()
             for line in collection.line_ids:
                 line.sequence_type = line.mandate_id.sequence_type
                 line.end_to_end_id = line.end_to_end_id or f"AR{line.move_id.id}-{line.id}"[:35]
@@ -201,3 +227,14 @@ class ArSepaCollectionLine(models.Model):
     sequence_type = fields.Selection(selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True)
     end_to_end_id = fields.Char(string="End-to-End Id", readonly=True, copy=False)
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+
+    def _ar_remove(self, reason):
+        """Take the lines out of their draft collection; their invoices go back to autopay."""
+        for line in self:
+            line.collection_id.message_post(
+                body=self.env._(
+                    "%(invoice)s removed from the collection: %(reason)s.", invoice=line.move_id.name, reason=reason
+                )
+            )
+        self.move_id.filtered(lambda m: m.ar_autopay_state == "collecting").write({"ar_autopay_state": False})
+        self.unlink()

@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from dateutil.relativedelta import relativedelta
@@ -10,6 +11,10 @@ from odoo.addons.base_iban.models.res_partner_bank import normalize_iban, valida
 
 # A SEPA mandate lapses when it was not used for 36 months (EPC SDD rulebook).
 MANDATE_LAPSE_MONTHS = 36
+# EPC SDD Core rulebook (EPC016-09), AT-14 "name of the debtor": at most 70 characters; the
+# BIC (ISO 9362) has 8 or 11 characters: 4 bank, 2 country, 2 location, optional 3 branch.
+MAX_ACCOUNT_HOLDER = 70
+BIC_RE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 class ResCompany(models.Model):
@@ -114,6 +119,25 @@ class ArSepaMandate(models.Model):
                     )
                 ) from None
 
+    @api.constrains("account_holder", "bic")
+    def _check_account_holder_bic(self):
+        for mandate in self:
+            if len(mandate.account_holder or "") > MAX_ACCOUNT_HOLDER:
+                raise ValidationError(
+                    self.env._(
+                        "The account holder of a mandate may be at most %(max)s characters: shorten the name.",
+                        max=MAX_ACCOUNT_HOLDER,
+                    )
+                )
+            if mandate.bic and not BIC_RE.match(mandate.bic):
+                raise ValidationError(
+                    self.env._(
+                        "The BIC %(bic)s is invalid: it has 8 or 11 letters and digits (e.g. GKCCBEBB), "
+                        "or leave it empty.",
+                        bic=mandate.bic[:20],
+                    )
+                )
+
     @api.constrains("name")
     def _check_name(self):
         for mandate in self:
@@ -139,15 +163,20 @@ class ArSepaMandate(models.Model):
     def create(self, vals_list):
         # EXTENDS 'mail'
         for vals in vals_list:
-            if vals.get("iban"):
-                vals["iban"] = normalize_iban(vals["iban"])
+            self._normalize_vals(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         # EXTENDS 'mail'
+        self._normalize_vals(vals)
+        return super().write(vals)
+
+    @api.model
+    def _normalize_vals(self, vals):
         if vals.get("iban"):
             vals["iban"] = normalize_iban(vals["iban"])
-        return super().write(vals)
+        if vals.get("bic"):
+            vals["bic"] = vals["bic"].replace(" ", "").upper()
 
     # ------------------------------------------------------------------
     # Actions
@@ -168,6 +197,13 @@ class ArSepaMandate(models.Model):
             self.env["res.partner"].sudo().search([("ar_autopay_mandate_id", "in", active.ids)])
         )  # sudo: company-dependent autopay settings of the debtors, unset everywhere
         partners.ar_autopay_mandate_id = False
+        # nothing is collected under a revoked mandate: out of the collections not yet exported
+        lines = (
+            self.env["ar.sepa.collection.line"]
+            .sudo()
+            .search([("mandate_id", "in", active.ids), ("collection_id.state", "=", "draft")])
+        )  # sudo: the debtor revokes from the portal; only the draft lines of these mandates go
+        lines._ar_remove(self.env._("the mandate was revoked"))
         return True
 
     def _ar_is_usable(self, date=None):

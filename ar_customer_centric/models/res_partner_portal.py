@@ -66,7 +66,7 @@ class ResPartner(models.Model):
             if partner.ar_pay_all_secret:
                 partner.ar_pay_all_secret = secrets.token_hex(16)
 
-    def _ar_pay_all_signature(self, expiry):
+    def _ar_pay_all_signature(self, expiry, company):
         self.ensure_one()
         # sudo: reading the system-only per-partner secret and database.secret to sign
         partner_sudo = self.sudo()
@@ -75,47 +75,58 @@ class ResPartner(models.Model):
         return odoo_hmac(
             self.env(su=True),
             PAY_ALL_SCOPE,
-            (self.id, int(expiry), partner_sudo.ar_pay_all_secret),
+            (self.id, company.id, int(expiry), partner_sudo.ar_pay_all_secret),
         )
 
-    def _ar_get_pay_all_token(self, expiry=None):
-        """Signed token ``<partner id>-<expiry epoch>-<hmac>`` of the commercial partner."""
+    def _ar_get_pay_all_token(self, expiry=None, company=None):
+        """Signed token ``<partner id>-<company id>-<expiry epoch>-<hmac>`` of the commercial partner.
+
+        The link pays the open invoices of one company only (by default the current one).
+        """
         self.ensure_one()
         partner = self.commercial_partner_id
+        company = company or self.env.company
         if expiry is None:
             days = int(
                 # sudo: reading a configuration parameter
                 self.env["ir.config_parameter"].sudo().get_param("ar_customer_centric.pay_all_link_days", 30)
             )
             expiry = int(time.time()) + days * 86400
-        return f"{partner.id}-{int(expiry)}-{partner._ar_pay_all_signature(expiry)}"
+        return f"{partner.id}-{company.id}-{int(expiry)}-{partner._ar_pay_all_signature(expiry, company)}"
 
-    def _ar_get_pay_all_url(self, expiry=None):
+    def _ar_get_pay_all_url(self, expiry=None, company=None):
         """Absolute, signed and expiring guest link paying the open invoices of the partner."""
         self.ensure_one()
-        token = self._ar_get_pay_all_token(expiry=expiry)
+        token = self._ar_get_pay_all_token(expiry=expiry, company=company)
         return f"{self.get_base_url()}/my/pay-all/{quote(token)}"
 
     @api.model
-    def _ar_check_pay_all_token(self, token):
-        """Return the commercial partner of a valid token, an empty recordset otherwise.
+    def _ar_parse_pay_all_token(self, token):
+        """``(commercial partner, company)`` of a valid token, two empty recordsets otherwise.
 
-        A forged, expired or revoked token and an unknown partner give the same answer.
+        A forged, expired or revoked token, an unknown partner or company and a malformed token
+        (non-ASCII characters included) all give the same answer.
         """
-        empty = self.browse()
+        empty = (self.browse(), self.env["res.company"])
         try:
-            partner_part, expiry_part, signature = (token or "").split("-", 2)
-            partner_id, expiry = int(partner_part), int(expiry_part)
+            partner_part, company_part, expiry_part, signature = (token or "").split("-", 3)
+            partner_id, company_id, expiry = int(partner_part), int(company_part), int(expiry_part)
         except ValueError:
             return empty
-        if expiry < time.time():
+        if not signature.isascii() or expiry < time.time():
             return empty
         # sudo: the buyer is a guest; the signature below is the access check
         partner = self.sudo().browse(partner_id).exists()
-        if not partner or partner.commercial_partner_id != partner:
+        company = self.env["res.company"].sudo().browse(company_id).exists()
+        if not partner or not company or partner.commercial_partner_id != partner:
             return empty
         if not partner.ar_pay_all_secret:
             return empty
-        if not consteq(partner._ar_pay_all_signature(expiry), signature):
+        if not consteq(partner._ar_pay_all_signature(expiry, company), signature):
             return empty
-        return partner
+        return partner, company
+
+    @api.model
+    def _ar_check_pay_all_token(self, token):
+        """Return the commercial partner of a valid token, an empty recordset otherwise."""
+        return self._ar_parse_pay_all_token(token)[0]

@@ -12,3 +12,4 @@ from . import test_portal_email_button
 from . import test_customer_language
 from . import test_sending_pdf_batch
 from . import test_portal_company
+from . import test_portal_money

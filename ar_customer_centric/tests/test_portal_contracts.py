@@ -28,10 +28,10 @@ class TestPortalContracts(AccountTestInvoicingCommon):
         self.assertTrue(token.startswith(f"{self.partner.id}-"))
         self.assertEqual(Partner._ar_check_pay_all_token(token), self.partner)
         self.assertIn("/my/pay-all/", self.partner._ar_get_pay_all_url())
-        pid, expiry, sig = token.split("-", 2)
-        forged = f"{pid}-{int(expiry) + 86400}-{sig}"
+        pid, cid, expiry, sig = token.split("-", 3)
+        forged = f"{pid}-{cid}-{int(expiry) + 86400}-{sig}"
         self.assertFalse(Partner._ar_check_pay_all_token(forged))
-        self.assertFalse(Partner._ar_check_pay_all_token(f"{self.partner_b.id}-{expiry}-{sig}"))
+        self.assertFalse(Partner._ar_check_pay_all_token(f"{self.partner_b.id}-{cid}-{expiry}-{sig}"))
         self.assertFalse(Partner._ar_check_pay_all_token("garbage"))
         self.assertFalse(Partner._ar_check_pay_all_token(""))
         expired = self.partner._ar_get_pay_all_token(expiry=int(time.time()) - 1)

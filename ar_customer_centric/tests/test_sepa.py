@@ -171,3 +171,62 @@ class TestSepaMandate(ArAutopayCommon):
         invoice = self._invoice(due_in=0)
         self._notify()
         self.assertFalse(invoice.ar_autopay_state)
+
+    # ------------------------------------------------------------------
+    # Export re-checks every line (issue 10 point 2)
+    # ------------------------------------------------------------------
+
+    def _collecting(self, *amounts):
+        """A usable mandate on autopay and one draft collection line per amount."""
+        mandate = self._mandate()
+        mandate.action_activate()
+        self.buyer.write({"ar_autopay": True, "ar_autopay_mandate_id": mandate.id})
+        invoices = self.env["account.move"]
+        for amount in amounts:
+            invoices |= self._invoice(amount=amount)
+        collection = self.env["ar.sepa.collection"]._ar_add_invoices(invoices)
+        self.assertEqual(collection.line_ids.move_id, invoices)
+        return mandate, invoices, collection
+
+    def _exported_amounts(self, collection):
+        root = etree.fromstring(base64.b64decode(collection.xml_file))
+        txs = root.findall(".//p:DrctDbtTxInf", namespaces=NS)
+        return sorted(tx.findtext("p:InstdAmt", namespaces=NS) for tx in txs)
+
+    def test_revoking_a_mandate_removes_its_draft_collection_lines(self):
+        mandate, invoices, collection = self._collecting(50.0, 70.0)
+        other = self._mandate(partner_id=self.partner_a.id)
+        other.action_activate()
+        other_invoice = self._invoice(amount=30.0, partner=self.partner_a)
+        collection.line_ids = [(0, 0, {"move_id": other_invoice.id, "mandate_id": other.id, "amount": 30.0})]
+        mandate.action_revoke()
+        self.assertEqual(collection.line_ids.mandate_id, other)
+        self.assertEqual(invoices.mapped("ar_autopay_state"), [False, False])
+        collection.action_export()
+        self.assertEqual(self._exported_amounts(collection), ["30.00"])
+
+    def test_export_drops_lapsed_mandate_dispute_and_paid_lines_and_takes_the_residual(self):
+        _mandate, (lapsed_inv, disputed, paid, partial, kept), collection = self._collecting(10, 20, 30, 40, 50)
+        # a second mandate of another debtor, lapsed since the line was added
+        lapsed = self._mandate(partner_id=self.partner_a.id, signature_date=self.today - relativedelta(months=37))
+        lapsed.action_activate()
+        collection.line_ids.filtered(lambda x: x.move_id == lapsed_inv).mandate_id = lapsed
+        self.env["ar.dispute"]._ar_log_dispute(disputed, "quality", "Broken on arrival", self.buyer)
+        for invoice, amount in ((paid, 30.0), (partial, 15.0)):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"amount": amount})._create_payments()
+        collection.action_export()
+        self.assertEqual(collection.line_ids.move_id, partial | kept)
+        self.assertEqual(self._exported_amounts(collection), ["25.00", "50.00"])
+        self.assertEqual(collection.amount_total, 75.0)
+        self.assertEqual((lapsed_inv | disputed | paid).mapped("ar_autopay_state"), [False, False, False])
+        self.assertTrue(collection.message_ids.filtered(lambda m: lapsed_inv.name in (m.body or "")))
+
+    def test_export_with_nothing_left_to_collect_is_refused(self):
+        mandate, _invoices, collection = self._collecting(10.0)
+        mandate.state = "expired"
+        with self.assertRaises(UserError):
+            collection.action_export()
+        self.assertEqual(collection.state, "draft")
+        self.assertFalse(collection.xml_file)

@@ -1,5 +1,12 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+# Days a pending online payment (typically an announced bank transfer) keeps an invoice out of
+# dunning; after that the buyer is reminded as if nothing was announced.
+PENDING_PAYMENT_DAYS = 14
 
 
 class AccountMove(models.Model):
@@ -60,12 +67,24 @@ class AccountMove(models.Model):
         """Invoices with a payment transaction in progress (only when the payment module is installed)."""
         if "transaction_ids" not in self._fields or not moves:
             return set()
+        # A pending transaction (a bank transfer announced on the pay page) shields the invoice
+        # for a while only: the buyer may never send the money.
+        days = int(
+            # sudo: reading a configuration parameter
+            self.env["ir.config_parameter"].sudo().get_param("ar_dunning.pending_payment_days", PENDING_PAYMENT_DAYS)
+        )
+        since = fields.Datetime.now() - timedelta(days=days)
         # sudo: transactions are read only to know whether a payment is underway
         txs = (
             self.env["payment.transaction"]
             .sudo()
             .search_fetch(
-                [("invoice_ids", "in", moves.ids), ("state", "in", ("pending", "authorized"))], ["invoice_ids"]
+                Domain("invoice_ids", "in", moves.ids)
+                & (
+                    Domain("state", "=", "authorized")
+                    | (Domain("state", "=", "pending") & Domain("last_state_change", ">=", since))
+                ),
+                ["invoice_ids"],
             )
         )
         return set(txs.invoice_ids.ids) & set(moves.ids)

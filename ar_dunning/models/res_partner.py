@@ -116,7 +116,12 @@ class ResPartner(models.Model):
             self.env["ar.dunning.promise"]
             .sudo()
             ._read_group(
-                [("partner_id", "in", partners.ids), ("state", "=", "broken"), ("promise_date", ">=", since)],
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "broken"),
+                    ("promise_date", ">=", since),
+                ],
                 groupby=["partner_id"],
                 aggregates=["__count"],
             )
@@ -128,6 +133,7 @@ class ResPartner(models.Model):
             for partner, count in Move.sudo()._read_group(
                 [
                     ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
                     ("ar_dispute_state", "=", "rejected"),
                     ("invoice_date", ">=", since),
                 ],
