@@ -5,3 +5,5 @@ from . import test_suite_peppol_journey
 from . import test_suite_pay_journey
 from . import test_suite_dunning_journey
 from . import test_suite_demo_walk
+from . import test_suite_money_shield
+from . import test_suite_security

@@ -28,13 +28,6 @@ class TestSuitePortal(AccountTestInvoicingCommon, HttpCase):
         cls.own_invoice = cls.init_invoice("out_invoice", partner=cls.buyer_company, amounts=[100.0], post=True)
         cls.other_invoice = cls.init_invoice("out_invoice", partner=cls.other_company, amounts=[200.0], post=True)
 
-    def test_suite_modules_installed(self):
-        modules = self.env["ir.module.module"].search(
-            [("name", "in", ["ar_suite", "ar_customer_centric", "ar_peppol_edi", "ar_dunning"])]
-        )
-        self.assertEqual(set(modules.mapped("state")), {"installed"})
-        self.assertEqual(len(modules), 4)
-
     def test_portal_buyer_sees_only_own_invoices(self):
         self.authenticate("jan_buyer", "jan_buyer_pw")
         response = self.url_open("/my/invoices")

@@ -4,6 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
+# A dispute message is a few paragraphs; documents go as attachments.
+MAX_DISPUTE_MESSAGE = 10000
+
 
 class ArDispute(models.Model):
     _name = "ar.dispute"
@@ -143,6 +146,14 @@ class ArDispute(models.Model):
             raise UserError(self.env._("Choose a reason for the dispute."))
         if not (message or "").strip():
             raise UserError(self.env._("Describe the problem in the message of the dispute."))
+        if len(message) > MAX_DISPUTE_MESSAGE:
+            raise UserError(
+                self.env._(
+                    "The message of the dispute is too long: write at most %(max)s characters and attach "
+                    "documents for the rest.",
+                    max=MAX_DISPUTE_MESSAGE,
+                )
+            )
         dispute = self.create(
             {
                 "move_id": move.id,

@@ -1,0 +1,183 @@
+"""The security matrix: who may call each route of the suite, and what they get.
+
+``test_suite_security.py`` lists every route that ar_suite, ar_customer_centric, ar_peppol_edi
+and ar_dunning register or override (from Odoo's routing map) and FAILS when one has no entry
+here. To add a route, add ``MATRIX["<the rule exactly as in @http.route>"] = [Case(...), ...]``:
+
+``Case(url, method="GET", data=None, expect=...)``
+
+- ``url`` and the values of ``data`` may use the placeholders of ``Fixtures.values(actor)``:
+  ``{invoice}`` buyer A's open invoice, ``{statement}``, ``{mandate}``, ``{connector}``,
+  ``{access_token}`` (invoice token), ``{statement_token}``, ``{pay_all}`` (pay-all token),
+  ``{webhook_token}``. Each actor gets the value it would hold (its own, a forged one, ...).
+- ``method``: ``GET``, ``POST`` (form, a valid CSRF token is added) or ``JSON`` (JSON-RPC).
+- ``expect``: the status for each actor below (``user(...)`` and ``link(...)`` fill the usual
+  ones). ``None`` means "not applicable" and needs the reason in ``why``. JSON-RPC answers 200
+  either way: write ``OK`` or ``ERROR``.
+
+Actors, always against buyer A's records:
+
+- ``owner``   buyer A's portal user, with A's valid tokens;
+- ``other``   buyer B's portal user, with B's own valid tokens (cross-customer);
+- ``guest``   not logged in, no token;
+- ``token``   not logged in, A's valid token (a forwarded link);
+- ``forged``  not logged in, a made-up token;
+- ``expired`` not logged in, a token past its expiry;
+- ``revoked`` not logged in, a token revoked since it was sent.
+
+Whatever the status, the body never holds the data of a customer the actor is not entitled
+to (owner and token: A only; other: B only; the rest: none). Every route that accepts a form
+POST must refuse one without a CSRF token (400) unless ``csrf_exempt`` says why.
+"""
+
+from dataclasses import dataclass, field
+
+OK, ERROR = "ok", "error"
+ACTORS = ("other", "guest", "forged", "expired", "revoked", "token", "owner")  # owner last: it may change state
+
+
+def user(owner=200, other=200):
+    """A logged-in page: guests (with whatever token) are sent to the login page."""
+    return {"owner": owner, "other": other, "guest": 303, "token": 303, "forged": 303, "expired": 303, "revoked": 303}
+
+
+def link(owner=200, token=200, *, other=404, expired=404, revoked=404, refused=404):
+    """A page opened by a signed link or an access token."""
+    return {
+        "owner": owner,
+        "other": other,
+        "guest": refused,
+        "token": token,
+        "forged": refused,
+        "expired": expired,
+        "revoked": revoked,
+    }
+
+
+@dataclass
+class Case:
+    url: str
+    method: str = "GET"
+    data: dict = field(default_factory=dict)
+    expect: dict = field(default_factory=user)
+    why: str = ""
+
+
+NO_EXPIRY = "Odoo's document access tokens do not expire (revocation = a new token)"
+
+MATRIX = {
+    # --- invoices (ar_customer_centric/controllers/portal_invoices.py) ---
+    "/my/invoices": [Case("/my/invoices"), Case("/my/invoices?search=INV&search_in=all&filterby=ar_open")],
+    "/my/invoices/page/<int:page>": [Case("/my/invoices/page/1")],
+    "/my/invoices/<int:invoice_id>/ubl": [
+        Case(
+            "/my/invoices/{invoice}/ubl?access_token={access_token}",
+            expect=link(expired=None),
+            why=NO_EXPIRY,
+        )
+    ],
+    "/invoice/transaction/<int:invoice_id>": [
+        Case(
+            "/invoice/transaction/{invoice}",
+            method="JSON",
+            data={"access_token": "{access_token}", "amount": 1.0},
+            expect=link(owner=OK, token=OK, other=ERROR, expired=None, revoked=ERROR, refused=ERROR),
+            why=NO_EXPIRY,
+        )
+    ],
+    # --- pay-all (portal_pay_all.py) ---
+    "/my/invoices/pay-all": [Case("/my/invoices/pay-all", expect=user(owner=303, other=303))],
+    "/my/pay-all/<string:token>": [Case("/my/pay-all/{pay_all}", expect=link(other=200))],
+    "/my/pay-all/<string:token>/transaction/<string:selection>": [
+        Case(
+            "/my/pay-all/{pay_all}/transaction/{invoice}",
+            method="JSON",
+            expect=link(owner=OK, token=OK, other=ERROR, expired=ERROR, revoked=ERROR, refused=ERROR),
+        )
+    ],
+    "/my/pay-all/<string:token>/invoice/<int:invoice_id>": [
+        Case("/my/pay-all/{pay_all}/invoice/{invoice}?report_type=html", expect=link()),
+        Case("/my/pay-all/{pay_all}/invoice/{invoice}?dispute=1", expect=link(owner=303, token=303)),
+    ],
+    # --- disputes (portal_disputes.py) ---
+    "/my/invoices/<int:invoice_id>/dispute": [
+        Case("/my/invoices/{invoice}/dispute?access_token={access_token}", expect=link(expired=None), why=NO_EXPIRY),
+        Case(
+            "/my/invoices/{invoice}/dispute?pay_all_token={pay_all}",
+            expect=link(),
+        ),
+        Case(
+            "/my/invoices/{invoice}/dispute",
+            method="POST",
+            data={"access_token": "{access_token}", "reason": "other", "message": "Matrix dispute"},
+            # the token holder disputes (303 to the invoice); the owner then finds it disputed (303)
+            expect=link(owner=303, token=303, expired=None),
+            why=NO_EXPIRY,
+        ),
+    ],
+    "/my/disputes": [Case("/my/disputes")],
+    # --- payments, statements (portal_payments.py, portal_statements.py) ---
+    "/my/payments": [Case("/my/payments")],
+    "/my/payments/page/<int:page>": [Case("/my/payments/page/1")],
+    "/my/statements": [Case("/my/statements")],
+    "/my/statements/<int:statement_id>": [
+        Case(
+            "/my/statements/{statement}?report_type=html&access_token={statement_token}",
+            expect=link(expired=None),
+            why=NO_EXPIRY,
+        )
+    ],
+    # --- autopay and mandates (portal_autopay.py) ---
+    "/my/autopay": [
+        Case("/my/autopay"),
+        Case(
+            "/my/autopay",
+            method="POST",
+            data={"autopay_method": "mandate-{mandate}"},
+            expect=user(owner=303, other=404),
+        ),
+    ],
+    "/my/autopay/mandate": [
+        Case("/my/autopay/mandate"),
+        Case(
+            "/my/autopay/mandate",
+            method="POST",
+            data={"account_holder": "Matrix", "iban": "BE68539007547034", "scheme": "CORE"},  # no consent
+            expect=user(owner=200, other=200),
+        ),
+    ],
+    "/my/autopay/mandate/<int:mandate_id>/revoke": [
+        Case("/my/autopay/mandate/{mandate}/revoke", method="POST", expect=user(owner=303, other=404))
+    ],
+    # --- preferences (portal_preferences.py) ---
+    "/my/preferences": [
+        Case("/my/preferences"),
+        Case("/my/preferences", method="POST", data={"ar_email_pdf_only": "1"}, expect=user(owner=303, other=303)),
+    ],
+    # --- Peppol access point webhook (ar_peppol_edi/controllers/webhook.py) ---
+    "/ar_peppol_edi/webhook/<int:connector_id>/<string:token>": [
+        Case(
+            "/ar_peppol_edi/webhook/{connector}/{webhook_token}",
+            method="RAW",
+            # a valid URL token with an empty event list: accepted, nothing applied (see the report
+            # of issue 10: whether Storecove-type webhooks must carry a signature is ar_peppol_edi's)
+            expect={
+                "owner": None,
+                "other": 404,
+                "guest": 404,
+                "token": 200,
+                "forged": 404,
+                "expired": None,
+                "revoked": 404,
+            },
+            why="called by the access point, not a buyer (signed events: ar_peppol_edi tests); "
+            "webhook URL tokens do not expire, they are rotated",
+        )
+    ],
+}
+
+# Routes that accept a form POST without Odoo's CSRF token, and why.
+CSRF_EXEMPT = {
+    "/ar_peppol_edi/webhook/<int:connector_id>/<string:token>": "server-to-server call authenticated by the "
+    "URL token and the access point's HMAC signature of the body",
+}
