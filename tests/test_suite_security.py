@@ -45,8 +45,16 @@ class ArSecurityCommon(ArPortalCommon):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param("ar_customer_centric.guest_rate_limit", 100000)
         cls.buyer_a.write(
-            {"country_id": cls.env.ref("base.be").id, "street": "Kerkstraat 1", "city": "Gent", "vat": "BE0477472701"}
+            {
+                "country_id": cls.env.ref("base.be").id,
+                "street": "Rue Neuve 1",
+                "city": "Bruxelles",
+                "zip": "1000",
+                "vat": "BE0477472701",
+            }
         )
+        # complete seller address: the e-invoice builder (UBL download) requires it
+        cls.company.partner_id.write({"street": "Kerkstraat 1", "city": "Gent", "zip": "9000"})
         today = cls.inv_a1.invoice_date_due
         Statement = cls.env["ar.customer.statement"]
         cls.statements = {}
