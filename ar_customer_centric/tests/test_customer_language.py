@@ -60,7 +60,9 @@ class TestCustomerLanguage(ArPortalCommon):
         ):
             with self.subTest(lang=lang):
                 self.contact_a.lang = lang
-                self.authenticate("portal_a", "portal_a")  # the session takes the user's language at login
+                # the session takes the user's language at login, from res.users.context_get (cached per user)
+                self.env.registry.clear_cache()
+                self.authenticate("portal_a", "portal_a")
                 page = self.url_open("/my/autopay/mandate").text
                 core_at, b2b_at = page.index('value="CORE"'), page.index('value="B2B"')
                 self.assertLess(core_at, page.index(core), "CORE text under the CORE choice")
