@@ -103,7 +103,7 @@ class TestSepaMandate(ArAutopayCommon):
         inv2 = self._invoice(amount=79.5, due_in=14)
         self._notify()
         self.assertEqual((inv1 | inv2).mapped("ar_autopay_state"), ["notified", "notified"])
-        self.assertTrue(inv1.message_ids.filtered(lambda m: "Direct Debit" in (m.body or "")))
+        self.assertTrue(inv1.message_ids.filtered(lambda m: "direct debit" in (m.body or "").lower()))
         # due date reached but the pre-notification was sent today: 14 days must pass first
         (inv1 | inv2).invoice_date_due = self.today
         self._charge()

@@ -582,8 +582,12 @@ class ArDunningRun(models.Model):
         return True
 
     def _ar_commit(self, processed, remaining):
-        """Commit a finished batch so that a crash later never resends it (not inside tests)."""
-        if odoo.modules.module.current_test:
+        """Commit a finished batch so that a crash later never resends it.
+
+        Not inside tests, and not while the registry is loading: a module install or update (the
+        demo book executes real runs from its data file) is one transaction that must not be cut.
+        """
+        if odoo.modules.module.current_test or not self.env.registry.ready:
             return
         self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
