@@ -1,7 +1,7 @@
 import re
 from datetime import timedelta
 from html import unescape
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
@@ -148,12 +148,14 @@ class TestSuiteDunningJourney(AccountTestInvoicingCommon, HttpCase):
         redirect = self.url_open(f"{path}/invoice/{self.invoice.id}?dispute=1", allow_redirects=False)
         self.assertEqual(redirect.status_code, 303)
         dispute_url = urlparse(redirect.headers["Location"])
-        token = re.search(r"access_token=([^&]+)", dispute_url.query).group(1)
+        # the form is granted by the link itself (its pay-all token), not by an invoice access token
+        grant = dict(parse_qsl(dispute_url.query))
+        self.assertEqual(set(grant), {"pay_all_token"})
         response = self.url_open(
             dispute_url.path,
             data={
                 "csrf_token": self._csrf(f"{dispute_url.path}?{dispute_url.query}"),
-                "access_token": token,
+                **grant,
                 "reason": "wrong_amount",
                 "message": "Le prix unitaire convenu est de 2.200 EUR.",
             },
