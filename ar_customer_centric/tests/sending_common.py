@@ -31,7 +31,7 @@ def load_dtds():
     if not folder:
         raise AssertionError(
             "AR_CXML_DTD is not set: point it to the folder holding InvoiceDetail-1.2.020.dtd and "
-            "InvoiceDetail-1.2.037.dtd (the cXML DTDs from cxml.org; CI's .ci/run sets ../shared/cxml)."
+            "InvoiceDetail-1.2.037.dtd (the cXML DTDs from cxml.org; CI sets it in .ci/run to its offline mirror)."
         )
     dtds = {}
     for version in DTD_VERSIONS:
