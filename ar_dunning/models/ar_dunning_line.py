@@ -390,7 +390,10 @@ class ArDunningLine(models.Model):
         if call_lines:
             call_type = env.ref("mail.mail_activity_data_call")
             model_id = env["ir.model"]._get_id("res.partner")
-            env["mail.activity"].create(
+            call_lines.partner_id.check_access("read")
+            # sudo: an activity needs write access on its document, and accountants read customers without
+            # editing them; only the call activities of this batch's customers, created as the executing user
+            env["mail.activity"].sudo().create(
                 [
                     {
                         "res_model_id": model_id,
@@ -406,7 +409,9 @@ class ArDunningLine(models.Model):
         # 5. credit holds and agency hand-over
         holds = self.filtered("level_id.action_credit_hold").partner_id
         if holds:
-            holds.with_company(run.company_id).ar_dunning_credit_hold = True
+            # sudo: the field is the accountants' (groups=account.group_account_invoice) but sits on the customer,
+            # which they may not edit; this one field, on this batch's customers
+            holds.sudo().with_company(run.company_id).write({"ar_dunning_credit_hold": True})
         handover_moves = (
             self.filtered("level_id.action_handover").item_ids.filtered(lambda i: not i.exclusion_reason).move_id
         )

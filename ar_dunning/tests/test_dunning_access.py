@@ -55,3 +55,34 @@ class TestDunningAccess(ArDunningCommon):
     def test_accountant_cannot_edit_policy(self):
         with self.assertRaises(AccessError):
             self.policy.with_user(self.accountant).write({"name": "Hacked"})
+
+    def test_accountant_executes_final_notice(self):
+        """An accountant (full accounting, neither manager nor contact editor) executes a final notice: the
+        collector's phone-call activity and the credit hold are created, and the customer stays read-only."""
+        common = {"company_id": self.company.id, "company_ids": [self.company.id]}
+        accountant = new_test_user(self.env, "ar_bookkeeper", groups="account.group_account_user", **common)
+        collector = new_test_user(self.env, "ar_collector", groups="account.group_account_invoice", **common)
+        self.assertFalse(accountant.has_group("account.group_account_manager"))
+        self.assertFalse(accountant.has_group("base.group_partner_manager"))
+        self.policy.collector_id = collector
+        invoice = self._invoice(self.be_b2b, 500, self._days(40))
+        invoice.ar_dunning_level_id = self.level2
+        run = (
+            self.env["ar.dunning.run"]
+            .with_user(accountant)
+            ._run_batch(
+                date=self.RUN_DATE,
+                policy_ids=self.policy.ids,
+                partner_ids=self.be_b2b.ids,
+                execute=True,
+                company=self.company,
+            )
+        )
+        line = run.line_ids.filtered(lambda x: x.state == "done")
+        self.assertEqual(line.level_id, self.level3)
+        activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", self.be_b2b.id)])
+        self.assertEqual(activity.user_id, collector)
+        self.assertEqual(activity.create_uid, accountant)
+        self.assertTrue(self.be_b2b.with_company(self.company).ar_dunning_credit_hold)
+        with self.assertRaises(AccessError):
+            self.be_b2b.with_user(accountant).write({"name": "Renamed"})
