@@ -1,7 +1,7 @@
 {
     "name": "AR: Dunning and follow-up",
     "summary": "Multi-level follow-up run in batches, nl/fr/de templates, tone from payment history, statutory interest and fees, KPIs",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "ar_suite developers",
     "website": "https://github.com/ar-suite/ar_suite",
@@ -14,6 +14,7 @@
         "security/ar_dunning_security.xml",
         "data/mail_template_data.xml",
         "data/ar_dunning_data.xml",
+        "data/ar_dunning_rate_update.xml",
         "data/ir_cron_data.xml",
         "report/ar_dunning_reports.xml",
         "views/ar_dunning_policy_views.xml",

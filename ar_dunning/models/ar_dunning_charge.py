@@ -2,9 +2,15 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import file_open
 
 from ..tools.dunning_level import band_fee
 from ..tools.late_payment_law import half_year_label, interest_by_periods
+from ..tools.official_rates import RATE_FIELDS, shipped_rates
+
+# the fields that make a rate: a user changing one of them takes the record over from module updates
+RATE_VALUE_FIELDS = {"country_id", "customer_type", "date_from", "date_to", "rate", "legal_basis", "to_check"}
+OFFICIAL_CONTEXT = "ar_dunning_official_rates"
 
 CUSTOMER_TYPES = [("b2b", "Business (B2B)"), ("b2c", "Consumer (B2C)")]
 
@@ -28,6 +34,14 @@ class ArDunningInterestRate(models.Model):
         "publication (Belgian FPS Finance, Dutch government, Deutsche Bundesbank) before relying on it.",
     )
 
+    manual = fields.Boolean(
+        string="Entered by Hand",
+        readonly=True,
+        copy=False,
+        help="Entered or corrected by a user: module updates never overwrite it. Rates the module ships are "
+        "brought up to date by every module update as long as nobody changed them.",
+    )
+
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
         for rate in self:
@@ -38,6 +52,55 @@ class ArDunningInterestRate(models.Model):
                         country=rate.country_id.name,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("install_module") and not self.env.context.get(OFFICIAL_CONTEXT):
+            for vals in vals_list:
+                vals.setdefault("manual", True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if (
+            RATE_VALUE_FIELDS & set(vals)
+            and "manual" not in vals
+            and not self.env.context.get("install_module")
+            and not self.env.context.get(OFFICIAL_CONTEXT)
+        ):
+            vals = dict(vals, manual=True)
+        return super().write(vals)
+
+    @api.model
+    def _ar_update_official_rates(self, data_file="ar_dunning/data/ar_dunning_data.xml"):
+        """Bring the shipped rate records up to the module's data file (run by every module update).
+
+        The data file is ``noupdate``: without this, an existing database keeps the figures of the version it
+        was installed with (a corrected rate, a dropped "to check"). Records a user entered or corrected
+        (``manual``) are left alone.
+        """
+        with file_open(data_file, "rb") as f:
+            shipped = shipped_rates(f.read())
+        updated = self.browse()
+        for xmlid, vals in shipped.items():
+            record = self.env.ref(f"ar_dunning.{xmlid}", raise_if_not_found=False)
+            if not record or record.manual:
+                continue
+            country = self.env.ref(vals["country_id"], raise_if_not_found=False) if vals.get("country_id") else None
+            current = {
+                "country_id": record.country_id.id,
+                "customer_type": record.customer_type,
+                "date_from": fields.Date.to_string(record.date_from),
+                "date_to": fields.Date.to_string(record.date_to),
+                "rate": round(record.rate, 2),
+                "legal_basis": record.legal_basis or "",
+                "to_check": record.to_check,
+            }
+            target = dict(vals, country_id=country.id if country else record.country_id.id)
+            changed = {name: value for name, value in target.items() if name in RATE_FIELDS and current[name] != value}
+            if changed:
+                record.with_context(**{OFFICIAL_CONTEXT: True}).write(changed)
+                updated |= record
+        return updated
 
     def _get_periods(self, country, customer_type):
         """[(date_from, date_to, rate)] for a country and customer type (from the prefetched records)."""

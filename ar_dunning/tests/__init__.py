@@ -4,3 +4,4 @@ from . import test_dunning_mail_lang
 from . import test_dunning_access
 from . import test_late_payment_law
 from . import test_dunning_law
+from . import test_official_rates

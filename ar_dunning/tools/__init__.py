@@ -1,2 +1,3 @@
 from . import dunning_level
 from . import locking
+from . import official_rates
