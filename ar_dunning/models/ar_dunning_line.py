@@ -55,7 +55,23 @@ class ArDunningLine(models.Model):
     tone_explanation = fields.Text()
     legal_regime = fields.Selection(LEGAL_REGIMES, required=True, default="b2b")
     item_ids = fields.One2many("ar.dunning.item", "line_id", string="Invoices")
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        help="Currency of the totals below: the invoices' currency, or the company currency (an equivalent at the "
+        "reminder date, for lists only) when the reminder claims invoices in several currencies.",
+    )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    multi_currency = fields.Boolean(
+        string="Several Currencies",
+        readonly=True,
+        help="The reminder claims invoices in several currencies: it states one total per currency.",
+    )
+    amount_overdue_company = fields.Monetary(
+        string="Overdue (Company Currency)", currency_field="company_currency_id"
+    )
+    amount_overdue_text = fields.Char(string="Overdue per Currency", compute="_compute_amount_texts")
+    charges_text = fields.Char(string="Charges per Currency", compute="_compute_amount_texts")
+    amount_claimed_text = fields.Char(string="Claimed per Currency", compute="_compute_amount_texts")
     amount_overdue = fields.Monetary(string="Overdue")
     amount_balance = fields.Monetary(string="Net Balance", help="After credit notes and unreconciled payments.")
     interest_total = fields.Monetary(string="Interest")
@@ -159,7 +175,7 @@ class ArDunningLine(models.Model):
                     "This first reminder is free of charge. You have until %(end)s (14 calendar days) to pay the "
                     "amount due of %(amount)s; the due date of each invoice is in the table above.",
                     end=format_date(env, self.notice_end, lang_code=lang),
-                    amount=money(self.amount_overdue),
+                    amount=self.amount_overdue_text,
                 )
             )
             if self.fee_announced:
@@ -198,7 +214,7 @@ class ArDunningLine(models.Model):
                     "This is our 14-day letter. Please pay %(amount)s no later than %(end)s. If you do not, you "
                     "will owe collection costs of %(fee)s (art. 6:96 of the Dutch Civil Code) as well as the "
                     "statutory interest.",
-                    amount=money(self.amount_overdue),
+                    amount=self.amount_overdue_text,
                     end=format_date(env, self.notice_end, lang_code=lang),
                     fee=money(self.fee_announced),
                 )
@@ -256,6 +272,52 @@ class ArDunningLine(models.Model):
         if self.fee_total and regime == "b2b":
             sentences.append(env._("The fee is the lump sum for late payment of EUR 40 per invoice (§ 288(5) BGB)."))
         return sentences
+
+    def _ar_currency_totals(self):
+        """{currency: {"overdue", "interest", "fee"}} of the invoices the reminder claims, each in its currency."""
+        self.ensure_one()
+        items = self.item_ids.filtered(lambda i: not i.exclusion_reason and i.currency_id)
+        if not items:
+            return {
+                self.currency_id: {"overdue": self.amount_overdue, "interest": self.interest_total, "fee": self.fee_total}
+            }
+        totals = {}
+        for currency, rows in items.grouped("currency_id").items():
+            totals[currency] = {
+                key: currency.round(sum(rows.mapped(field)))
+                for key, field in (("overdue", "amount_residual"), ("interest", "interest"), ("fee", "fee"))
+            }
+        return totals
+
+    def _ar_format_amounts(self, amounts):
+        """'€ 500.00 and $ 1,000.00': one amount per currency, never added together."""
+        lang = self.env.lang
+        texts = [format_amount(self.env, amount, currency, lang_code=lang) for currency, amount in amounts]
+        if len(texts) <= 1:
+            return texts[0] if texts else ""
+        return self.env._("%(amounts)s and %(last)s", amounts=", ".join(texts[:-1]), last=texts[-1])
+
+    @api.depends(
+        "item_ids.amount_residual",
+        "item_ids.interest",
+        "item_ids.fee",
+        "item_ids.currency_id",
+        "item_ids.exclusion_reason",
+        "amount_overdue",
+        "interest_total",
+        "fee_total",
+        "currency_id",
+    )
+    @api.depends_context("lang")
+    def _compute_amount_texts(self):
+        for line in self:
+            totals = sorted(line._ar_currency_totals().items(), key=lambda kv: kv[0].name or "")
+            line.amount_overdue_text = line._ar_format_amounts([(c, t["overdue"]) for c, t in totals])
+            charges = [(c, t["interest"] + t["fee"]) for c, t in totals if t["interest"] or t["fee"]]
+            line.charges_text = line._ar_format_amounts(charges or [(line.currency_id, 0.0)])
+            line.amount_claimed_text = line._ar_format_amounts(
+                [(c, t["overdue"] + t["interest"] + t["fee"]) for c, t in totals]
+            )
 
     @api.depends("rate_missing")
     def _compute_blocked(self):
@@ -484,46 +546,49 @@ class ArDunningLine(models.Model):
         return result
 
     def _create_charge_invoice(self):
+        """Post the interest and fees claimed as charges invoices: one per currency (never USD added to EUR)."""
         self.ensure_one()
         journal = self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", self.company_id.id)], limit=1
         )
         if not journal:
             raise UserError(self.env._("Create a sales journal to invoice dunning charges."))
-        line_vals = []
-        if self.interest_total:
-            line_vals.append(
-                {
-                    "name": self.env._("Late-payment interest"),
-                    "quantity": 1,
-                    "price_unit": self.interest_total,
-                    "tax_ids": [],
-                }
+        items = self.item_ids.filtered(lambda i: not i.exclusion_reason and (i.interest or i.fee))
+        moves = self.env["account.move"]
+        for currency, rows in items.grouped(lambda i: i.currency_id or self.currency_id).items():
+            interest, fee = sum(rows.mapped("interest")), sum(rows.mapped("fee"))
+            line_vals = []
+            if interest:
+                line_vals.append(
+                    {"name": self.env._("Late-payment interest"), "quantity": 1, "price_unit": interest, "tax_ids": []}
+                )
+            if fee:
+                line_vals.append(
+                    {
+                        "name": self.env._("Collection costs / fixed compensation"),
+                        "quantity": 1,
+                        "price_unit": fee,
+                        "tax_ids": [],
+                    }
+                )
+            move = (
+                self.env["account.move"]
+                .with_context(ar_dunning_skip_credit_hold=True)
+                .create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": self.partner_id.id,
+                        "journal_id": journal.id,
+                        "company_id": self.company_id.id,
+                        "currency_id": currency.id,
+                        "invoice_date": self.date,
+                        "ref": self.env._("Dunning charges %(level)s", level=self.level_id.name),
+                        "invoice_line_ids": [fields.Command.create(vals) for vals in line_vals],
+                    }
+                )
             )
-        if self.fee_total:
-            line_vals.append(
-                {
-                    "name": self.env._("Collection costs / fixed compensation"),
-                    "quantity": 1,
-                    "price_unit": self.fee_total,
-                    "tax_ids": [],
-                }
-            )
-        move = (
-            self.env["account.move"]
-            .with_context(ar_dunning_skip_credit_hold=True)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.partner_id.id,
-                    "journal_id": journal.id,
-                    "company_id": self.company_id.id,
-                    "invoice_date": self.date,
-                    "ref": self.env._("Dunning charges %(level)s", level=self.level_id.name),
-                    "invoice_line_ids": [fields.Command.create(vals) for vals in line_vals],
-                }
-            )
-        )
-        move.with_context(ar_dunning_skip_credit_hold=True).action_post()
-        self.charge_move_id = move
-        self.item_ids.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
+            move.with_context(ar_dunning_skip_credit_hold=True).action_post()
+            rows.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
+            moves |= move
+        self.charge_move_id = moves[:1]
+        return moves

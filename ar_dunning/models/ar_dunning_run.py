@@ -80,7 +80,7 @@ class ArDunningRun(models.Model):
     @api.depends("line_ids.state", "line_ids.selected")
     def _compute_progress(self):
         groups = self.env["ar.dunning.line"]._read_group(
-            [("run_id", "in", self.ids)], ["run_id", "state", "selected"], ["__count", "amount_overdue:sum"]
+            [("run_id", "in", self.ids)], ["run_id", "state", "selected"], ["__count", "amount_overdue_company:sum"]
         )
         counts = defaultdict(lambda: defaultdict(int))
         amounts = defaultdict(float)
@@ -189,7 +189,17 @@ class ArDunningRun(models.Model):
             line_domain &= Domain("partner_id.commercial_partner_id", "in", self.partner_ids.commercial_partner_id.ids)
         aml = env["account.move.line"].search_fetch(
             line_domain,
-            ["partner_id", "move_id", "date_maturity", "date", "amount_residual", "no_followup"],
+            [
+                "partner_id",
+                "move_id",
+                "date_maturity",
+                "date",
+                "amount_residual",
+                "amount_residual_currency",
+                "currency_id",
+                "company_currency_id",
+                "no_followup",
+            ],
             order="date_maturity, id",
         )
         moves = aml.move_id
@@ -252,7 +262,8 @@ class ArDunningRun(models.Model):
 
         :returns: {"notice": {move_id: (date, channel)} first reminder sent after the due date,
                    "invoiced": {move_id: [interest, fee]} already posted on a charges invoice,
-                   "announced": {partner_id: amount} costs announced by the first 14-day letter}
+                   "announced": {partner_id: (amount, currency)} costs announced by the first 14-day letter}
+        ``interest`` and ``fee`` are in the invoice's currency.
         """
         done = self.env["ar.dunning.item"].search_fetch(
             [("move_id", "in", moves.ids), ("line_id.state", "=", "done"), ("days_overdue", ">", 0)],
@@ -274,8 +285,38 @@ class ArDunningRun(models.Model):
                 invoiced[item.move_id.id][0] += item.interest
                 invoiced[item.move_id.id][1] += item.fee
             if line.fee_announced:
-                announced.setdefault(line.partner_id.id, line.fee_announced)
+                announced.setdefault(line.partner_id.id, (line.fee_announced, line.currency_id))
         return {"notice": notice, "invoiced": invoiced, "announced": announced}
+
+    # ------------------------------------------------------------------
+    # Currencies: interest in the invoice's currency, statutory EUR figures converted at the run date
+    # ------------------------------------------------------------------
+
+    def _ar_convert(self, amount, from_currency, to_currency):
+        """``amount`` in ``to_currency`` at the rate of the reminder date (``res.currency._convert``)."""
+        if from_currency == to_currency or not amount:
+            return amount
+        return from_currency._convert(amount, to_currency, self.company_id, self.date)
+
+    def _ar_eur(self):
+        # the late-payment laws fix their amounts in euro (EUR 40, the WIK scale, the Book XIX caps)
+        return self.env.ref("base.EUR")
+
+    @staticmethod
+    def _ar_residual(aml):
+        """(residual, currency) of a receivable line in its invoice's currency."""
+        currency = aml.currency_id or aml.company_currency_id
+        if currency == aml.company_currency_id:
+            return aml.amount_residual, currency
+        return aml.amount_residual_currency, currency
+
+    def _ar_announced_eur(self, history, partner):
+        """The costs the first 14-day letter announced, in EUR (None: no letter announced any)."""
+        announced = history["announced"].get(partner.id)
+        if announced is None:
+            return None
+        amount, currency = announced
+        return self._ar_convert(amount, currency, self._ar_eur())
 
     def _interest_periods(self, rates, partner, ctype):
         """(periods, country and type to name when a rate is missing) for one customer."""
@@ -291,11 +332,13 @@ class ArDunningRun(models.Model):
         return rates._get_periods(country, ctype), (country, ctype)
 
     def _item_charges(self, line, days, level, *, partner, ctype, regime, fee_rule, rates, history):
-        """(interest, fee, fee_allowed, missing) claimed on one overdue invoice at this level.
+        """(interest, fee, fee_eur, fee_allowed, missing) claimed on one overdue invoice at this level.
 
         Which days bear interest and whether costs may be claimed follow the debtor's law
         (``tools/late_payment_law.py``); a day without a statutory rate is reported in ``missing``
-        (the line is then blocked) instead of bearing 0 %.
+        (the line is then blocked) instead of bearing 0 %. Interest and fee are in the invoice's
+        currency: interest on its residual in that currency, the fee converted from the EUR figure
+        of the law (``fee_eur``) at the rate of the reminder date.
         """
         move = line.move_id
         due = line.date_maturity or line.date
@@ -303,14 +346,14 @@ class ArDunningRun(models.Model):
         fee_allowed = True
         notice = history["notice"].get(move.id)
         if days <= 0:
-            return 0.0, 0.0, False, []
+            return 0.0, 0.0, 0.0, False, []
         if regime == "be_b2c":
             # art. XIX.2 CEL: nothing before the 14 days after the free first reminder ended
             if not notice:
-                return 0.0, 0.0, False, []
+                return 0.0, 0.0, 0.0, False, []
             _first, last = be_b2c_period(*notice)
             if self.date <= last:
-                return 0.0, 0.0, False, []
+                return 0.0, 0.0, 0.0, False, []
             start = last + timedelta(days=1)
             fee_allowed = self.company_id.ar_dunning_be_b2c_clause
         elif regime == "nl_b2c":
@@ -329,31 +372,39 @@ class ArDunningRun(models.Model):
                 reminder_received=received,
             )
             if not start or start > self.date:
-                return 0.0, 0.0, False, []
-        interest = fee = 0.0
+                return 0.0, 0.0, 0.0, False, []
+        interest = fee = fee_eur = 0.0
         missing = []
+        residual, currency = self._ar_residual(line)
         invoiced_interest, invoiced_fee = history["invoiced"].get(move.id, (0.0, 0.0))
         if level.apply_interest:
             periods, (country, rate_type) = self._interest_periods(rates, partner, ctype)
             interest, missing = rates._compute_interest(
-                line.amount_residual, start, self.date, country=country, customer_type=rate_type, periods=periods
+                residual, start, self.date, country=country, customer_type=rate_type, periods=periods
             )
-            interest = 0.0 if missing else max(0.0, round(interest - invoiced_interest, 2))
+            interest = 0.0 if missing else max(0.0, currency.round(interest - invoiced_interest))
         if level.apply_fees and fee_rule and fee_rule.basis == "invoice" and fee_allowed:
-            fee = max(0.0, round(fee_rule._compute_fee(line.amount_residual) - invoiced_fee, 2))
-        return interest, fee, fee_allowed, missing
+            eur = self._ar_eur()
+            full_eur = fee_rule._compute_fee(self._ar_convert(residual, currency, eur))
+            full = self._ar_convert(full_eur, eur, currency)
+            fee = max(0.0, currency.round(full - invoiced_fee))
+            fee_eur = round(full_eur * fee / full, 2) if full else 0.0
+        return interest, fee, fee_eur, fee_allowed, missing
 
-    def _claim_fee(self, fee_rule, base, *, regime, partner, history, moves):
-        """Fee computed once on the amount due of the reminder (WIK scale, Belgian consumer caps)."""
-        if not fee_rule or fee_rule.basis != "total" or base <= 0:
+    def _claim_fee(self, fee_rule, base_eur, *, regime, partner, history, moves):
+        """Fee in EUR computed once on the amount due of the reminder in EUR (WIK scale, Belgian consumer caps)."""
+        if not fee_rule or fee_rule.basis != "total" or base_eur <= 0:
             return 0.0
-        fee = fee_rule._compute_fee(base)
+        fee = fee_rule._compute_fee(base_eur)
         if regime == "nl_b2c":
-            announced = history["announced"].get(partner.id)
+            announced = self._ar_announced_eur(history, partner)
             if announced is None:
                 return 0.0  # no 14-day letter announced costs: none may be claimed (art. 6:96(6) BW)
             fee = min(fee, announced)
-        invoiced = sum(history["invoiced"].get(move.id, (0.0, 0.0))[1] for move in moves)
+        eur = self._ar_eur()
+        invoiced = sum(
+            self._ar_convert(history["invoiced"].get(move.id, (0.0, 0.0))[1], move.currency_id, eur) for move in moves
+        )
         return max(0.0, round(fee - invoiced, 2))
 
     @api.model
@@ -397,7 +448,7 @@ class ArDunningRun(models.Model):
             best, items = self._partner_items(lines, ladder, pending_tx)
             if best is not None:
                 net = sum(line.amount_residual for line in lines)
-                candidates.append((partner, policy, ladder, best, net, items))
+                candidates.append((partner, policy, ladder, best, net, items, lines))
 
         tone_data = env["res.partner"].concat(*(c[0] for c in candidates))._ar_dunning_tone_data(self.date)
         # sudo: rates and fee scales are configuration, read for computing claims
@@ -407,7 +458,7 @@ class ArDunningRun(models.Model):
             env["account.move"].concat(*(item[0].move_id for c in candidates for item in c[5]))
         )
         line_vals, item_vals = [], []
-        for partner, policy, ladder, best, net, items in candidates:
+        for partner, policy, ladder, best, net, items, lines in candidates:
             vals, vals_items = self._prepare_line_vals(
                 partner,
                 policy,
@@ -418,11 +469,12 @@ class ArDunningRun(models.Model):
                 rates_rules=(rates, fee_rules),
                 ladder=ladder,
                 history=history,
+                open_lines=lines,
             )
             if not vals["exclusion_reason"] and vals["key"] in done_keys:
                 continue  # already reminded today at this level by another run
             vals["exclusion_reason"] = vals["exclusion_reason"] or (
-                self._partner_exclusion(partner, net, vals["amount_overdue"], ladder[best], open_promise)
+                self._partner_exclusion(partner, net, vals["amount_overdue_company"], ladder[best], open_promise)
             )
             if vals["exclusion_reason"]:
                 vals.update(state="excluded", selected=False, key=False)
@@ -447,7 +499,16 @@ class ArDunningRun(models.Model):
             return company.ar_dunning_nl_b2b_fee_rule_id  # another rule agreed with business customers
         return fee_rules._find(partner.country_id, ctype)
 
-    def _prepare_line_vals(self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder, history=None):
+    def _prepare_line_vals(
+        self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder, history=None, open_lines=None
+    ):
+        """Values of one reminder and of its invoices.
+
+        Each invoice's amounts are in its own currency. The reminder's totals are in the line's
+        ``currency_id``: the currency of the invoices it claims, or, when they are in several currencies
+        (``multi_currency``), the company currency as an equivalent at the reminder date for lists and
+        totals only; the reminder itself states one total per currency (``_ar_currency_totals``).
+        """
         ctype = partner._ar_dunning_customer_type()
         country = partner.country_id.code
         regime = f"{country.lower()}_b2c" if ctype == "b2c" and country in ("BE", "NL", "DE") else ctype
@@ -459,18 +520,21 @@ class ArDunningRun(models.Model):
         history = history or {"notice": {}, "invoiced": {}, "announced": {}}
         contact = partner._ar_dunning_get_contact()
         channel = "letter" if (level.action_letter or not contact.email) else "email"
-        overdue = interest_sum = fee_sum = fee_base = 0.0
+        company_currency = self.company_id.currency_id
+        eur = self._ar_eur()
+        overdue_eur = fee_base_eur = 0.0
         missing = []
         items_vals = []
         fee_moves = []
         first_notice = False
         for aml_line, days, new_index, item_reason in items:
-            interest = fee = 0.0
+            residual, currency = self._ar_residual(aml_line)
+            interest = fee = fee_eur = 0.0
             if not item_reason:
-                overdue += aml_line.amount_residual
+                overdue_eur += self._ar_convert(residual, currency, eur)
                 if days > 0 and aml_line.move_id.id not in history["notice"]:
                     first_notice = True
-                interest, fee, fee_allowed, item_missing = self._item_charges(
+                interest, fee, fee_eur, fee_allowed, item_missing = self._item_charges(
                     aml_line,
                     days,
                     level,
@@ -483,39 +547,55 @@ class ArDunningRun(models.Model):
                 )
                 missing += [label for label in item_missing if label not in missing]
                 if fee_allowed:
-                    fee_base += aml_line.amount_residual
+                    fee_base_eur += self._ar_convert(residual, currency, eur)
                     fee_moves.append(aml_line.move_id)
-            interest_sum += interest
-            fee_sum += fee
             items_vals.append(
                 {
                     "move_id": aml_line.move_id.id,
                     "move_line_id": aml_line.id,
+                    "currency_id": currency.id,
                     "date_maturity": aml_line.date_maturity or aml_line.date,
                     "days_overdue": days,
-                    "amount_residual": aml_line.amount_residual,
+                    "amount_residual": residual,
                     "level_id": ladder[new_index].id if new_index is not None else False,
                     "interest": interest,
                     "fee": fee,
+                    "fee_eur": fee_eur,
+                    "fee_legal_basis": (fee_rule.legal_basis or fee_rule.name) if fee else False,
                     "exclusion_reason": item_reason,
                 }
             )
         if level.apply_fees:
-            total_fee = self._claim_fee(
-                fee_rule, fee_base, regime=regime, partner=partner, history=history, moves=fee_moves
+            total_fee_eur = self._claim_fee(
+                fee_rule, fee_base_eur, regime=regime, partner=partner, history=history, moves=fee_moves
             )
-            self._spread_fee(items_vals, total_fee, {m.id for m in fee_moves})
-            fee_sum += total_fee
+            self._spread_fee(items_vals, total_fee_eur, {m.id for m in fee_moves}, fee_rule)
+        claimed = [v for v in items_vals if not v["exclusion_reason"]]
+        currencies = self.env["res.currency"].browse(dict.fromkeys(v["currency_id"] for v in claimed))
+        currency = currencies if len(currencies) == 1 else company_currency
+
+        def total(key, to_currency=currency):
+            return to_currency.round(
+                sum(
+                    self._ar_convert(v[key], self.env["res.currency"].browse(v["currency_id"]), to_currency)
+                    for v in claimed
+                )
+            )
+
         announced = notice_end = False
         if regime in ("be_b2c", "nl_b2c") and first_notice:
             period = be_b2c_period if regime == "be_b2c" else nl_b2c_period
             notice_end = period(self.date, channel)[1]
-            if not fee_sum and fee_rule and fee_rule.basis == "total":
+            if not any(v["fee"] for v in claimed) and fee_rule and fee_rule.basis == "total":
                 if regime == "nl_b2c":
                     # the 14-day letter states the exact costs; nothing later may claim more
-                    announced = nl_b2c_costs(overdue, history["announced"].get(partner.id))
+                    announced = nl_b2c_costs(overdue_eur, self._ar_announced_eur(history, partner))
                 elif self.company_id.ar_dunning_be_b2c_clause:
-                    announced = be_b2c_damages(overdue)
+                    announced = be_b2c_damages(overdue_eur)
+        balance = sum(
+            self._ar_convert(residual, cur, currency)
+            for residual, cur in (self._ar_residual(aml) for aml in open_lines or [])
+        )
         vals = {
             "run_id": self.id,
             "company_id": self.company_id.id,
@@ -526,11 +606,14 @@ class ArDunningRun(models.Model):
             "tone": tone,
             "tone_explanation": explanation,
             "legal_regime": regime,
-            "amount_overdue": overdue,
-            "amount_balance": net,
-            "interest_total": interest_sum,
-            "fee_total": fee_sum,
-            "fee_announced": announced or 0.0,
+            "currency_id": currency.id,
+            "multi_currency": len(currencies) > 1,
+            "amount_overdue": total("amount_residual"),
+            "amount_overdue_company": total("amount_residual", company_currency),
+            "amount_balance": currency.round(balance) if balance else self._ar_convert(net, company_currency, currency),
+            "interest_total": total("interest"),
+            "fee_total": total("fee"),
+            "fee_announced": self._ar_convert(announced, eur, currency) if announced else 0.0,
             "notice_end": notice_end,
             "first_notice": first_notice,
             "rate_missing": "\n".join(missing) or False,
@@ -541,19 +624,24 @@ class ArDunningRun(models.Model):
         }
         return vals, items_vals
 
-    @staticmethod
-    def _spread_fee(items_vals, total_fee, move_ids):
-        """Put a fee computed on the total on the invoices it was computed on, pro rata (cent-exact)."""
+    def _spread_fee(self, items_vals, total_fee_eur, move_ids, fee_rule):
+        """Put a fee computed in EUR on the total on the invoices it was computed on, pro rata, each share
+        converted to its invoice's currency at the reminder date (cent-exact in EUR)."""
         targets = [v for v in items_vals if v["move_id"] in move_ids and not v["exclusion_reason"]]
-        if not targets or not total_fee:
+        if not targets or not total_fee_eur:
             return
-        base = sum(v["amount_residual"] for v in targets)
-        rest = total_fee
-        for vals in targets[:-1]:
-            share = round(total_fee * vals["amount_residual"] / base, 2)
-            vals["fee"] += share
+        eur = self._ar_eur()
+        Currency = self.env["res.currency"]
+        weights = [self._ar_convert(v["amount_residual"], Currency.browse(v["currency_id"]), eur) for v in targets]
+        base = sum(weights)
+        rest = total_fee_eur
+        for index, vals in enumerate(targets):
+            share = round(rest if index == len(targets) - 1 else total_fee_eur * weights[index] / base, 2)
             rest -= share
-        targets[-1]["fee"] += round(rest, 2)
+            currency = Currency.browse(vals["currency_id"])
+            vals["fee"] += self._ar_convert(share, eur, currency)
+            vals["fee_eur"] += share
+            vals["fee_legal_basis"] = fee_rule.legal_basis or fee_rule.name
 
     # ------------------------------------------------------------------
     # Execute

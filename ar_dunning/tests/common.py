@@ -9,6 +9,12 @@ class ArDunningCommon(AccountTestInvoicingCommon):
     RUN_DATE = date(2026, 3, 2)  # a Monday
 
     @classmethod
+    def setup_independent_company(cls, **kwargs):
+        # Belgian, Dutch and German companies keep their books in euro (the test company's default is USD)
+        kwargs.setdefault("currency_id", cls._enable_currency("EUR").id)
+        return super().setup_independent_company(**kwargs)
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(
