@@ -66,9 +66,7 @@ class ArDunningLine(models.Model):
         readonly=True,
         help="The reminder claims invoices in several currencies: it states one total per currency.",
     )
-    amount_overdue_company = fields.Monetary(
-        string="Overdue (Company Currency)", currency_field="company_currency_id"
-    )
+    amount_overdue_company = fields.Monetary(string="Overdue (Company Currency)", currency_field="company_currency_id")
     amount_overdue_text = fields.Char(string="Overdue per Currency", compute="_compute_amount_texts")
     charges_text = fields.Char(string="Charges per Currency", compute="_compute_amount_texts")
     amount_claimed_text = fields.Char(string="Claimed per Currency", compute="_compute_amount_texts")
@@ -279,7 +277,11 @@ class ArDunningLine(models.Model):
         items = self.item_ids.filtered(lambda i: not i.exclusion_reason and i.currency_id)
         if not items:
             return {
-                self.currency_id: {"overdue": self.amount_overdue, "interest": self.interest_total, "fee": self.fee_total}
+                self.currency_id: {
+                    "overdue": self.amount_overdue,
+                    "interest": self.interest_total,
+                    "fee": self.fee_total,
+                }
             }
         totals = {}
         for currency, rows in items.grouped("currency_id").items():

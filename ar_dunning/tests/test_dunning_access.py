@@ -80,7 +80,9 @@ class TestDunningAccess(ArDunningCommon):
         )
         line = run.line_ids.filtered(lambda x: x.state == "done")
         self.assertEqual(line.level_id, self.level3)
-        activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", self.be_b2b.id)])
+        activity = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.be_b2b.id)]
+        )
         self.assertEqual(activity.user_id, collector)
         self.assertEqual(activity.create_uid, accountant)
         self.assertTrue(self.be_b2b.with_company(self.company).ar_dunning_credit_hold)

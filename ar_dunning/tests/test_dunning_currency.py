@@ -53,9 +53,7 @@ class TestDunningCurrency(ArDunningCommon):
         self.assertIn("2011/7/EU", item.fee_legal_basis)
         self.assertEqual(line.currency_id, self.usd)
         self.assertFalse(line.multi_currency)
-        self.assertEqual(
-            (line.amount_overdue, line.interest_total, line.fee_total), (1000.0, item.interest, 50.0)
-        )
+        self.assertEqual((line.amount_overdue, line.interest_total, line.fee_total), (1000.0, item.interest, 50.0))
         self.assertEqual(line.amount_overdue_company, 800.0, "USD 1,000 at 1.25 for the run's totals")
 
     def test_several_currencies_never_added(self):
