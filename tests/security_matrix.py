@@ -181,13 +181,13 @@ MATRIX = {
         Case(
             "/ar_peppol_edi/webhook/{connector}/{webhook_token}",
             method="RAW",
-            # a valid URL token with an empty event list: accepted, nothing applied (see the report
-            # of issue 10: whether Storecove-type webhooks must carry a signature is ar_peppol_edi's)
+            # a valid URL token with a body "{}" that is no Storecove event: 400 (Storecove signs
+            # nothing, the URL token and a WebhookInstance body are all there is to check)
             expect={
                 "owner": None,
                 "other": 404,
                 "guest": 404,
-                "token": 200,
+                "token": 400,
                 "forged": 404,
                 "expired": None,
                 "revoked": 404,
@@ -203,5 +203,5 @@ CSRF_EXEMPT = {
     "/ar/cxml/status/<int:partner_id>/<string:token>": "server-to-server call from the buyer's procurement "
     "network, authenticated by the customer's HMAC-signed URL token",
     "/ar_peppol_edi/webhook/<int:connector_id>/<string:token>": "server-to-server call authenticated by the "
-    "URL token and the access point's HMAC signature of the body",
+    "URL token and, for Billit, the HMAC signature of the body (Storecove signs nothing)",
 }

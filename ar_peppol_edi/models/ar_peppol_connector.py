@@ -423,16 +423,27 @@ class ArPeppolConnectorStorecove(models.AbstractModel):
         return {"state": "delivered", "answer": json.dumps(answer)[:2000]}
 
     def _parse_webhook(self, connector, headers, body):
+        # Storecove signs nothing (https://www.storecove.com/docs, "Webhooks"): the URL token
+        # authenticates the call, and only a body shaped as its WebhookInstance {guid, body: the
+        # event as a JSON string} whose event names its event_type is taken for a Storecove call.
+        # Anything else ("{}", a bare event, a list) is refused as malformed (400), never "200,
+        # nothing applied": a leaked URL must not be a free probe of the endpoint.
         try:
             instance = json.loads(body)
-            event = json.loads(instance["body"]) if isinstance(instance.get("body"), str) else instance
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise PeppolConnectorError("malformed", "unreadable webhook") from exc
-        if not isinstance(event, dict):
-            raise PeppolConnectorError("malformed", "unreadable webhook")
-        event_id = instance.get("guid") if isinstance(instance, dict) and "body" in instance else None
+            event = json.loads(instance["body"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PeppolConnectorError("malformed", "not a Storecove webhook: a JSON WebhookInstance") from exc
+        if (
+            not isinstance(event, dict)
+            or not isinstance(instance.get("guid"), str)
+            or not instance["guid"].strip()
+            or not isinstance(event.get("event_type"), str)
+        ):
+            raise PeppolConnectorError(
+                "malformed", "not a Storecove webhook: WebhookInstance {guid, body} with an event_type"
+            )
         out = {
-            "event_id": event_id or hashlib.sha256(body).hexdigest(),
+            "event_id": instance["guid"],
             "message_id": event.get("guid"),
             "idempotency_key": event.get("idempotencyGuid"),
             "answer": body.decode("utf-8", "replace")[:2000],
@@ -473,6 +484,7 @@ class ArPeppolConnectorBillit(models.AbstractModel):
     _description = "Billit connector"
 
     TOLERANCE = 300  # seconds between Billit's timestamp and our clock
+    _ENTITY_TYPES = ("Order", "Message")  # docs "Webhooks", "Webhook Entity Types"
 
     def _headers(self, connector, idempotency_key=None):
         headers = super()._headers(connector, idempotency_key)
@@ -542,6 +554,10 @@ class ArPeppolConnectorBillit(models.AbstractModel):
             kind = event.get("UpdatedEntityType")
         except (ValueError, TypeError, AttributeError) as exc:
             raise PeppolConnectorError("malformed", "unreadable webhook") from exc
+        # docs "Webhooks" (https://docs.billit.be/docs/webhooks): the entity types are Order and
+        # Message; a signed body that names neither is not a Billit event (400, not "200, nothing")
+        if (kind or event.get("EntityType")) not in self._ENTITY_TYPES:
+            raise PeppolConnectorError("malformed", "not a Billit webhook: UpdatedEntityType Order or Message")
         if kind != "Message" or not isinstance(detail, dict) or not detail.get("OrderID"):
             return []  # Order webhooks and others carry no delivery status
         info = detail.get("MessageAdditionalInformation") or {}
@@ -590,7 +606,7 @@ class ArPeppolConnectorSandbox(models.AbstractModel):
         }
 
     def _parse_webhook(self, connector, headers, body):
-        return []
+        raise PeppolConnectorError("malformed", "the sandbox sends no webhooks")
 
     def _test_connection(self, connector):
         return self.env._("Sandbox: nothing is sent.")

@@ -1,6 +1,10 @@
+import hashlib
+import hmac
 import json
+import time
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import billit_webhook, storecove_webhook
 
@@ -83,3 +87,38 @@ class TestWebhookHttp(HttpCase):
         order = json.dumps({"UpdatedEntityID": 1001, "UpdatedEntityType": "Order"}).encode()
         _body, signed = billit_webhook(1001, "Sent")
         self.assertEqual(self._post(self.billit, order, signed).status_code, 401, "the signature covers the body")
+
+    @mute_logger("odoo.http")
+    def test_unrecognizable_body_is_refused(self):
+        """A valid URL token with a body that is not an event of the provider: 400 with a JSON
+        error, nothing claimed in the replay register, nothing applied."""
+        Event = self.env["ar.peppol.webhook.event"]
+        before = Event.search_count([])
+        unsigned = (
+            b"{}",
+            b"[]",
+            b'"x"',
+            json.dumps({"event_type": "document_submission", "event": "succeeded", "guid": "guid-42"}).encode(),
+            json.dumps({"guid": "", "body": json.dumps({"event_type": "document_submission"})}).encode(),
+            json.dumps({"guid": "inst-9", "body": json.dumps({"event": "succeeded", "guid": "guid-42"})}).encode(),
+        )
+        for body in unsigned:
+            with self.subTest(provider="storecove", body=body):
+                response = self._post(self.storecove, body)
+                self.assertEqual(response.status_code, 400, response.text)
+                self.assertIn("not a Storecove webhook", response.json()["error"])
+        stamp = str(int(time.time()))
+        for body in (b"{}", json.dumps({"UpdatedEntityID": 1, "UpdatedEntityType": "Invoice"}).encode()):
+            signature = hmac.new(b"b-secret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            with self.subTest(provider="billit", body=body):
+                response = self._post(self.billit, body, {"Billit-Signature": f"t={stamp},s={signature}"})
+                self.assertEqual(response.status_code, 400, response.text)
+                self.assertIn("not a Billit webhook", response.json()["error"])
+        # a signed Order webhook is a Billit event without a delivery status: accepted, nothing applied
+        order = json.dumps({"UpdatedEntityID": 1001, "UpdatedEntityType": "Order", "WebhookUpdateTypeTC": "U"})
+        signature = hmac.new(b"b-secret", f"{stamp}.{order}".encode(), hashlib.sha256).hexdigest()
+        response = self._post(self.billit, order.encode(), {"Billit-Signature": f"t={stamp},s={signature}"})
+        self.assertEqual((response.status_code, response.json()), (200, {"applied": 0, "replayed": 0}))
+        self.assertEqual(Event.search_count([]), before)
+        (self.move | self.billit_move).invalidate_recordset()
+        self.assertEqual((self.move | self.billit_move).mapped("ar_peppol_state"), ["sent", "sent"])
