@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
+from ..tools.locking import lock_free_rows
+
 PAIN_008_SCHEMA = "pain.008.001.08"
 
 
@@ -59,7 +61,9 @@ class ArSepaCollection(models.Model):
         collections = self.browse()
         for company in invoices.company_id:
             company_invoices = invoices.filtered(lambda m, c=company: m.company_id == c)
-            collection = self.search([("company_id", "=", company.id), ("state", "=", "draft")], limit=1)
+            # the draft collection being exported elsewhere (row lock) is left alone: a new one is opened
+            drafts = self.search([("company_id", "=", company.id), ("state", "=", "draft")])
+            collection = lock_free_rows(drafts).filtered(lambda c: c.state == "draft")[:1]
             if not collection:
                 journal = self.env["account.journal"].search(
                     [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
@@ -159,9 +163,37 @@ class ArSepaCollection(models.Model):
                 continue
             line._ar_remove(reason)
 
+    def _ar_lock_for_export(self):
+        """Row-lock the collection, the mandates and the invoices it debits for this transaction,
+        or refuse: another user, the autopay job or a payment is working on them. Two exports of
+        one collection, or of two collections debiting the same mandate (two FRST) or invoice,
+        never run side by side; the second is refused instead of waiting or debiting twice."""
+        self.ensure_one()
+        if not lock_free_rows(self):
+            raise UserError(
+                self.env._(
+                    "The collection %(collection)s is being exported or changed by another user or job. "
+                    "Try again in a moment.",
+                    collection=self.display_name,
+                )
+            )
+        busy = []
+        for records in (self.line_ids.mandate_id, self.line_ids.move_id):
+            busy += (records - lock_free_rows(records)).mapped("display_name")
+        if busy:
+            raise UserError(
+                self.env._(
+                    "Another user or job is working on %(records)s (another collection, a payment or a "
+                    "revocation). Try exporting the collection %(collection)s again in a moment.",
+                    records=", ".join(busy),
+                    collection=self.display_name,
+                )
+            )
+
     def action_export(self):
         """Export the pain.008 file; the mandates move from FRST to RCUR."""
         for collection in self:
+            collection._ar_lock_for_export()
             if collection.state != "draft":
                 raise UserError(self.env._("Only draft collections can be exported."))
             collection._ar_recheck_lines()
@@ -218,6 +250,7 @@ class ArSepaCollectionLine(models.Model):
     _check_company_auto = True
 
     collection_id = fields.Many2one("ar.sepa.collection", required=True, ondelete="cascade", index=True)
+    collection_state = fields.Selection(related="collection_id.state", store=True, string="Collection Status")
     company_id = fields.Many2one(related="collection_id.company_id", store=True)
     move_id = fields.Many2one("account.move", string="Invoice", required=True, check_company=True)
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Debtor")
@@ -227,6 +260,12 @@ class ArSepaCollectionLine(models.Model):
     sequence_type = fields.Selection(selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True)
     end_to_end_id = fields.Char(string="End-to-End Id", readonly=True, copy=False)
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+
+    # an invoice is debited by one collection at a time: never in two files (double debit)
+    _move_open_uniq = models.UniqueIndex(
+        "(move_id) WHERE collection_state IN ('draft', 'exported')",
+        "An invoice can be in only one direct debit collection that is not reconciled yet.",
+    )
 
     def _ar_remove(self, reason):
         """Take the lines out of their draft collection; their invoices go back to autopay."""

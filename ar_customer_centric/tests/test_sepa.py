@@ -7,6 +7,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -230,3 +231,28 @@ class TestSepaMandate(ArAutopayCommon):
             collection.action_export()
         self.assertEqual(collection.state, "draft")
         self.assertFalse(collection.xml_file)
+
+    # ------------------------------------------------------------------
+    # One invoice, one open collection: never debited twice
+    # ------------------------------------------------------------------
+
+    @mute_logger("odoo.sql_db")
+    def test_an_invoice_is_in_one_open_collection_only(self):
+        _mandate, invoice, collection = self._collecting(40.0)
+        line = collection.line_ids
+        other = self.env["ar.sepa.collection"].create({"journal_id": self.bank_journal.id})
+        second = {"move_id": invoice.id, "mandate_id": line.mandate_id.id, "amount": 40.0}
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
+            other.line_ids = [Command.create(second)]
+            self.env.flush_all()
+        collection.action_export()
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
+            other.line_ids = [Command.create(second)]
+            self.env.flush_all()
+        # reconciled: the collection is closed, a new one may hold the invoice (nothing left to debit
+        # then: the export drops it)
+        collection.action_reconcile()
+        self.env.flush_all()  # the reconciliation is committed before anyone adds the invoice again
+        other.line_ids = [Command.create(second)]
+        self.env.flush_all()
+        self.assertEqual(other.line_ids.move_id, invoice)
