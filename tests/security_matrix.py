@@ -72,11 +72,8 @@ MATRIX = {
     "/my/invoices/<int:invoice_id>/ubl": [
         Case(
             "/my/invoices/{invoice}/ubl?access_token={access_token}",
-            # owner/token: None for now. This fixture's invoice gets no UBL from the fallback
-            # builder (404 for its rightful readers too). Known defect, open in issue 10's closing
-            # note; the refusals of every other actor are still checked here.
-            expect=link(owner=None, token=None, expired=None),
-            why=NO_EXPIRY + "; owner/token: the fixture's invoice yields no UBL yet (open defect, issue 10)",
+            expect=link(expired=None),
+            why=NO_EXPIRY,
         )
     ],
     "/invoice/transaction/<int:invoice_id>": [

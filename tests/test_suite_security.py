@@ -8,7 +8,9 @@ CSRF on every POST, stored-XSS payloads in every buyer text field and oversized 
 import re
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -102,6 +104,17 @@ class ArSecurityCommon(ArPortalCommon):
             "a": [cls.buyer_a.name, cls.contact_a.name, cls.inv_a1.name, cls.inv_a2.name],
             "b": [cls.buyer_b.name, cls.contact_b.name, cls.inv_b.name],
         }
+
+    @classmethod
+    def _ar_invoice(cls, partner, amount, due, post=True):
+        # EXTENDS ArPortalCommon: as a real invoice, every line carries its VAT. Without a tax on
+        # its lines the e-invoice builder refuses the invoice (EN 16931: a VAT category per line;
+        # "Each invoice line should have at least one tax."), and the UBL download has nothing to give.
+        invoice = super()._ar_invoice(partner, amount, due, post=False)
+        invoice.invoice_line_ids.tax_ids = cls.company_data["default_tax_sale"]
+        if post:
+            invoice.action_post()
+        return invoice
 
     def setUp(self):
         super().setUp()
@@ -221,6 +234,24 @@ class TestSuiteSecurityMatrix(ArSecurityCommon):
                         failures.append(f"{case.method} {case.url} as {actor}: {status}, expected {expected}")
                     self._assert_no_foreign_data(actor, f"{case.method} {case.url}", body + location)
         self.assertFalse(failures, "\n".join(failures))
+
+    def test_ubl_download(self):
+        """The owner and a forwarded link get the invoice's UBL; an invoice the builder cannot turn
+        into UBL answers 404 to everyone, never a 500."""
+        url = f"/my/invoices/{self.inv_a1.id}/ubl?access_token={self.valid['access_token']}"
+        for actor in ("token", "owner"):
+            self._login(actor)
+            response = self.url_open(url)
+            self.assertEqual(response.status_code, 200, actor)
+            self.assertEqual(response.headers["Content-Type"], "application/xml")
+            self.assertIn(self.inv_a1.name, response.text)
+            self.assertIn("BE0477472701", response.text)
+        builder = type(self.env["account.edi.xml.ubl_bis3"])
+        refused = UserError("Tax 'VAT' is invalid: the distribution lines do not add up.")
+        with patch.object(builder, "_export_invoice", side_effect=refused), mute_logger("odoo.http"):
+            for actor in ("token", "owner"):
+                self._login(actor)
+                self.assertEqual(self.url_open(url).status_code, 404, actor)
 
     @mute_logger("odoo.http")
     def test_csrf_on_every_post(self):

@@ -1,12 +1,17 @@
+import logging
+
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from .portal_access import ArPortalBase
+
+_logger = logging.getLogger(__name__)
 
 
 class ArPortalInvoices(ArPortalBase):
@@ -95,8 +100,14 @@ class ArPortalInvoices(ArPortalBase):
         if request.env.user._is_public():
             self._ar_throttle("document")
         invoice_sudo = self._ar_invoice_sudo(invoice_id, access_token)
-        # UBL stored when the invoice was sent, else generated in the buyer's e-invoicing format
-        document = invoice_sudo._get_invoice_legal_documents("ubl", allow_fallback=True)
+        # UBL stored when the invoice was sent, else generated in the buyer's e-invoicing format.
+        # An invoice the builder refuses (errors, or an invalid tax it raises on) has no UBL to give:
+        # 404 for everyone, like an invoice without e-invoicing format
+        try:
+            document = invoice_sudo._get_invoice_legal_documents("ubl", allow_fallback=True)
+        except UserError as exc:
+            _logger.info("UBL of invoice %s not available: %s", invoice_sudo.id, exc)
+            raise NotFound() from exc
         if not document or not document.get("content") or document.get("errors"):
             raise NotFound()
         content = document["content"]
