@@ -65,10 +65,11 @@ class TestSepaExportConcurrency(TransactionCase):
                             Command.create({"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": False})
                         ],
                     }
-                    for amount in (10.0, 20.0)
+                    for amount in (10.0, 20.0, 30.0)
                 ]
             )
             invoices.action_post()
+            buyer.with_company(company).ar_autopay_mandate_id = mandate
             collections = env["ar.sepa.collection"].create(
                 [
                     {
@@ -76,7 +77,7 @@ class TestSepaExportConcurrency(TransactionCase):
                         "journal_id": journal.id,
                         "line_ids": [Command.create({"move_id": invoice.id, "mandate_id": mandate.id, "amount": 10.0})],
                     }
-                    for invoice in invoices
+                    for invoice in invoices[:2]
                 ]
             )
             self.ids = {
@@ -91,7 +92,7 @@ class TestSepaExportConcurrency(TransactionCase):
     def _cleanup(self):
         with self.registry.cursor() as cr:
             env = self._env(cr)
-            env["ar.sepa.collection"].browse(self.ids["collections"]).unlink()
+            env["ar.sepa.collection.line"].search([("move_id", "in", self.ids["invoices"])]).collection_id.unlink()
             env["ar.sepa.mandate"].browse(self.ids["mandate"]).unlink()
             invoices = env["account.move"].browse(self.ids["invoices"])
             invoices.button_draft()
@@ -152,6 +153,30 @@ class TestSepaExportConcurrency(TransactionCase):
                 env_b["ar.sepa.collection"].browse(second).action_export()
             cr_b.rollback()
         self._export_again_as_recurrent(first, second)
+
+    def test_the_autopay_job_never_adds_to_a_collection_being_exported(self):
+        first, second = self.ids["collections"]
+        with self.registry.cursor() as cr:
+            self._env(cr)["ar.sepa.collection"].browse(second).action_export()  # first: the only draft left
+        late = self.ids["invoices"][2]
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            env_a = self._env(cr_a)
+            env_a["ar.sepa.collection"].browse(first).action_export()
+            env_a.flush_all()  # A's export is written, not committed yet
+            cr_b.execute("SET LOCAL lock_timeout = '5s'")
+            env_b = self._env(cr_b)
+            collection = env_b["ar.sepa.collection"]._ar_add_invoices(env_b["account.move"].browse(late))
+            env_b.flush_all()
+            self.assertNotEqual(collection.id, first, "the job opened another draft collection")
+            cr_b.commit()
+            cr_a.commit()
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            exported = env["ar.sepa.collection"].browse(first)
+            root = etree.fromstring(base64.b64decode(exported.xml_file))
+            self.assertEqual(len(root.findall(".//p:DrctDbtTxInf", namespaces=NS)), len(exported.line_ids))
+            line = env["ar.sepa.collection.line"].search([("move_id", "=", late)])
+            self.assertEqual(line.collection_id.state, "draft", "the late invoice waits for the next file")
 
     def _export_again_as_recurrent(self, first, second):
         """Retried in a new transaction, the second collection goes out as a recurrent debit."""
