@@ -96,6 +96,13 @@ class ArDunningLine(models.Model):
         "the rate is entered (Invoicing > Configuration > Follow-up > Late-Payment Interest Rates).",
     )
     blocked = fields.Boolean(compute="_compute_blocked", store=True)
+    fourteen_day_letter = fields.Boolean(
+        string="14-Day Letter",
+        compute="_compute_fourteen_day_letter",
+        help="The reminder is the Dutch consumer's 14-day letter (art. 6:96(6) Dutch Civil Code): it states one "
+        "total to pay, the last day of the 14 days and the exact collection costs due after it, and nothing else "
+        "about payment.",
+    )
     legal_text = fields.Text(
         compute="_compute_legal_text",
         help="What the law lets this reminder state, in the customer's language (rendered by the templates).",
@@ -146,6 +153,11 @@ class ArDunningLine(models.Model):
             line.channel_letter = line.level_id.action_letter or (
                 line.level_id.action_email and not line.contact_id.email
             )
+
+    @api.depends("legal_regime", "first_notice", "fee_announced")
+    def _compute_fourteen_day_letter(self):
+        for line in self:
+            line.fourteen_day_letter = line.legal_regime == "nl_b2c" and line.first_notice and bool(line.fee_announced)
 
     @api.depends("legal_regime", "first_notice", "notice_end", "fee_announced", "fee_total", "interest_total", "lang")
     def _compute_legal_text(self):
@@ -205,15 +217,20 @@ class ArDunningLine(models.Model):
                     "XIX of the Belgian Code of Economic Law."
                 )
             )
-        elif regime == "nl_b2c" and self.first_notice and self.fee_announced:
-            # art. 6:96(6) BW: one amount, the end date and the exact costs
+        elif self.fourteen_day_letter:
+            # art. 6:96(6) BW: one amount to pay, one exact last day, the exact costs after it (no range, no
+            # "from", no second amount). HR 25 Nov 2016, ECLI:NL:HR:2016:2704: the 14 days start the day after
+            # receipt and the letter must not suggest that costs are due earlier. The templates leave out their
+            # own total and payment request for this letter (fourteen_day_letter): this paragraph replaces them.
+            end = format_date(env, self.notice_end, lang_code=lang)
             sentences.append(
                 env._(
-                    "This is our 14-day letter. Please pay %(amount)s no later than %(end)s. If you do not, you "
-                    "will owe collection costs of %(fee)s (art. 6:96 of the Dutch Civil Code) as well as the "
-                    "statutory interest.",
-                    amount=self.amount_overdue_text,
-                    end=format_date(env, self.notice_end, lang_code=lang),
+                    "This is our 14-day letter (art. 6:96(6) of the Dutch Civil Code). The total amount to pay (see "
+                    "the table above) is %(amount)s. If you pay this amount no later than %(end)s, you owe no "
+                    "collection costs. If you have not paid it by %(end)s, you will owe collection costs of "
+                    "%(fee)s in addition, and the statutory interest continues to run until the day of payment.",
+                    amount=self.amount_claimed_text,
+                    end=end,
                     fee=money(self.fee_announced),
                 )
             )

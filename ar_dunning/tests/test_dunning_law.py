@@ -1,11 +1,13 @@
 """Every rule of the late-payment engine on real runs: missing rate, BE clause, NL WIK, DE default."""
 
+import re
 from datetime import date, timedelta
 
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import format_amount, format_date, html2plaintext
 
 from .common import ArDunningCommon
 
@@ -131,6 +133,38 @@ class TestDunningLaw(ArDunningCommon):
         # art. 6:119 BW interest from the due date, at 4 % (H1-2026)
         item = run.line_ids.item_ids.sorted("date_maturity")[0]
         self.assertEqual(item.interest, round(1000 * 0.04 * 21 / 365, 2))
+
+    def test_dutch_14_day_letter_states_one_amount_and_one_term(self):
+        """Art. 6:96(6) BW: the 14-day letter states one total to pay, the exact last day of the 14 days and the
+        exact collection costs due after it: no second amount, no range, no "vanaf" (every level and tone)."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["nl_NL"])
+        self.nl_b2c.lang = "nl_NL"
+        self._invoice(self.nl_b2c, 1000, self._days(5))
+        letter = self._level1_sent(self.nl_b2c, self.RUN_DATE)
+        self.assertTrue(letter.first_notice, "the first reminder is the 14-day letter")
+        self.assertEqual(letter.fee_announced, 150.0)
+        self.assertTrue(letter.interest_total, "statutory interest runs from the due date (art. 6:119 BW)")
+
+        def norm(text):
+            return re.sub(r"\s+", " ", text.replace("\xa0", " "))
+
+        total = norm(format_amount(self.env, letter.amount_claimed, letter.currency_id, lang_code="nl_NL"))
+        costs = norm(format_amount(self.env, 150.0, letter.currency_id, lang_code="nl_NL"))
+        end = format_date(self.env, date(2026, 3, 17), lang_code="nl_NL")
+        templates = self.env["mail.template"].search([("model", "=", "ar.dunning.line")])
+        self.assertEqual(len(templates), 9)
+        for template in templates:
+            with self.subTest(template=template.name):
+                body = str(template._generate_template(letter.ids, ["body_html"])[letter.id]["body_html"])
+                self.assertIn("Geachte heer, mevrouw,", body, "rendered in Netherlands Dutch")
+                # what the letter says below the statement table: the request to pay and its consequences
+                text = norm(html2plaintext(body.split("</table>", 1)[1]))
+                amounts = set(re.findall(r"€ ?[\d.]+,\d{2}|[\d.]+,\d{2} ?€", text))
+                self.assertEqual(amounts, {total, costs}, f"one total to pay and the exact costs only: {text}")
+                self.assertEqual(set(re.findall(r"\d{2}-\d{2}-\d{4}", text)), {end}, text)
+                self.assertIn("veertiendagenbrief", text)
+                self.assertNotRegex(text, r"(?i)\b(vanaf|minimaal|ten minste|maximaal|tussen)\b")
 
     def test_dutch_consumer_without_letter_owes_no_costs(self):
         invoice = self._invoice(self.nl_b2c, 1000, self._days(20))
