@@ -49,6 +49,14 @@ class ResCompany(models.Model):
         fr and de .po give the national communities' versions (Betaalvereniging Nederland, Febelfin,
         Deutsche Kreditwirtschaft). CORE explains the 8-week refund right and that the bank's statement
         explains the rights; B2B has no refund right after the debit.
+
+        Sources checked (2026-12-02): English CORE/B2B as in the EPC SDD rulebooks and EPC392-08 "Guidelines
+        for the Appearance of Mandates for the SDD Core and SDD B2B Schemes" v5.0 (B2B wording also on the
+        Spanish AEB model, sima.cat/aeb/sb2b.php); German (de.po) word for word the Deutsche Kreditwirtschaft
+        "SEPA-Lastschriftmandat" and "SEPA-Firmenlastschrift-Mandat" texts (quoted by
+        gocardless.com/de/handbuch/sepa/mandate-inhalt and hanse-data.de/aktuell/lastschriftmandat). The
+        Betaalvereniging Nederland (nl.po) and Febelfin (nl_BE.po, fr.po) models were not found in a source we
+        could read: those translations are unchanged and still to be compared with the banks' own forms.
         """
         self.ensure_one()
         if scheme == "B2B":
