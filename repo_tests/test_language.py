@@ -220,3 +220,28 @@ def test_checks_do_not_fire_on_correct_text():
     # back-office texts are not customer-facing: their register is not checked here
     office = _entry("Vink je keuze aan", "model:ir.model.fields,help:ar_dunning.x")
     assert not register_problems("nl", [(office, office.msgstr)])
+
+
+# --- legal wording of the finals (issue 13 point 4) -------------------------------------------------
+
+
+def test_french_final_notice_says_mise_en_demeure_once_and_closes_formally():
+    """A French reminder puts the debtor "en demeure" at most once, and ends with the formal closing."""
+    sign_off = SIGN["fr"]["sign-off"]
+    for module in sorted(MODULE_DIRS):
+        for entry, text in effective_entries(module, "fr"):
+            if not text or not _is_template_body(entry):
+                continue
+            words = visible_text(text)
+            where = entry.occurrences[0][0]
+            assert len(re.findall(r"(?i)\bdemeure\b", words)) <= 1, f"{where}: 'demeure' repeated"
+            assert sign_off in words, f"{where}: no formal closing"
+
+
+def test_german_fixed_compensation_is_verzugspauschale():
+    """The EUR 40 of § 288(5) BGB is the "Verzugspauschale" in every German text, never "Mahnkosten"."""
+    entries = effective_entries("ar_dunning", "de")
+    # the sentences the reminders print (code) and the fee rule the charges invoice names
+    pauschale = [t for e, t in entries if "288(5)" in e.msgid and "40" in e.msgid and t != e.msgid]
+    assert pauschale and all("Verzugspauschale" in t for t in pauschale)
+    assert not [e.msgid for e, t in entries if re.search(r"(?i)mahnkosten", t or "")]
