@@ -140,22 +140,22 @@ class TestDunningLaw(ArDunningCommon):
         self.env["res.lang"]._activate_lang("nl_NL")
         self.env["ir.module.module"]._get("ar_dunning")._update_translations(["nl_NL"])
         self.nl_b2c.lang = "nl_NL"
-        # never reminded before and 20 days overdue: the first reminder is of level 2 (a letter, with interest)
+        # a policy may charge interest from the first reminder on (art. 6:119 BW: from the due date)
+        self.level1.apply_interest = True
         self._invoice(self.nl_b2c, 1000, self._days(20))
-        run = self._run(partners=self.nl_b2c, execute=True)
-        letter = run.line_ids.filtered(lambda x: x.state == "done")
+        letter = self._level1_sent(self.nl_b2c, self.RUN_DATE)
         self.assertTrue(letter.first_notice, "the first reminder is the 14-day letter")
         self.assertEqual(letter.fee_announced, 150.0)
-        self.assertTrue(letter.interest_total, "statutory interest runs from the due date (art. 6:119 BW)")
-        # posted on Monday 2 March: received on 4 March, the 14 days end on 18 March
-        self.assertEqual(letter.notice_end, date(2026, 3, 18))
+        self.assertTrue(letter.interest_total, "statutory interest runs from the due date")
+        # e-mail on 2 March: received on 3 March, the 14 days end on 17 March
+        self.assertEqual(letter.notice_end, date(2026, 3, 17))
 
         def norm(text):
             return re.sub(r"\s+", " ", text.replace("\xa0", " "))
 
         total = norm(format_amount(self.env, letter.amount_claimed, letter.currency_id, lang_code="nl_NL"))
         costs = norm(format_amount(self.env, 150.0, letter.currency_id, lang_code="nl_NL"))
-        end = format_date(self.env, date(2026, 3, 18), lang_code="nl_NL")
+        end = format_date(self.env, date(2026, 3, 17), lang_code="nl_NL")
         templates = self.env["mail.template"].search([("model", "=", "ar.dunning.line")])
         self.assertEqual(len(templates), 9)
         for template in templates:
