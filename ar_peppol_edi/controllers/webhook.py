@@ -52,6 +52,23 @@ class PeppolWebhook(http.Controller):
         )
         applied = 0
         for event in fresh:
+            if event.get("received_document"):
+                # a document the access point received for us (a buyer's Invoice Response, or
+                # anything else, which is acknowledged and left alone)
+                try:
+                    applied += len(connector._receive_document(event))
+                except PeppolConnectorError as exc:
+                    # the access point cannot hand the document over now: forget the event so that
+                    # its next delivery is not refused as a replay, and ask for that delivery
+                    Event._release(connector, event["event_id"])
+                    _logger.warning(
+                        "Peppol webhook from connector %s: received document %s not fetched (%s), retry asked",
+                        connector.id,
+                        event["received_document"],
+                        exc.message,
+                    )
+                    return request.make_json_response({"error": "received document not available, retry"}, status=503)
+                continue
             move = moves.filtered(
                 lambda m, e=event: (
                     (e.get("message_id") and m.ar_peppol_message_id == e["message_id"])

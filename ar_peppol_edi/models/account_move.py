@@ -439,9 +439,11 @@ class AccountMove(models.Model):
         )
 
     @api.model
-    def _ar_peppol_import_invoice_response(self, xml, company=None):
+    def _ar_peppol_import_invoice_response(self, xml, company=None, connector=None):
         """Apply a received Peppol Invoice Response (UBL ApplicationResponse) to the invoice it
-        refers to. Returns the invoice, or an empty recordset when it is not ours."""
+        refers to. Returns the invoice, or an empty recordset when it is not ours. With
+        ``connector`` (a response that came through an access point), only an invoice sent through
+        that connector is touched."""
         parsed = parse_invoice_response(xml)
         if not parsed:
             raise UserError(self.env._("This document is not a Peppol Invoice Response."))
@@ -459,6 +461,7 @@ class AccountMove(models.Model):
                 ("company_id", "=", company.id),
                 ("move_type", "in", ("out_invoice", "out_refund")),
                 ("ar_peppol_state", "in", ("sent", "delivered", "accepted", "rejected", "paid")),
+                *([("ar_peppol_connector_id", "=", connector.id)] if connector else []),
             ],
             limit=1,
         )

@@ -28,3 +28,12 @@ class ArPeppolWebhookEvent(models.Model):
             (connector.id, connector.company_id.id, event_key[:200], self.env.uid, self.env.uid),
         )
         return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _release(self, connector, event_key):
+        """Forget an event whose processing could not finish: the provider's next delivery of the
+        same event is then processed, not refused as a replay."""
+        self.env.cr.execute(
+            "DELETE FROM ar_peppol_webhook_event WHERE connector_id = %s AND event_key = %s",
+            (connector.id, event_key[:200]),
+        )

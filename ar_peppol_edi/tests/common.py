@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import hmac
 import json
@@ -31,6 +32,13 @@ class FakeAccessPoint:
     GET /document_submissions/{guid}/evidence/sending answers 404 until the document was
     transmitted, then a DocumentSubmissionEvidence (no "status" field).
 
+    Received documents (getReceivedDocument, as generated from the same OpenAPI into public
+    clients): GET /received_documents/{guid}/{format} with format ``json`` or ``original``
+    answers a Transportable {legal_entity_id, direction "in", guid, original | document}: with
+    ``original`` the document as received (base64 here: the encoding is not documented), with
+    ``json`` the parsed ReceivableDocument {document_type "invoice"|"order", source}; an unknown
+    guid is a 404. ``received`` holds what the server has: guid -> (XML bytes, legal entity id).
+
     Billit (docs.billit.be): POST /v1/peppol/sendXML answers {"OrderID"}; a repeated
     ``Idempotent-Key`` gets the first answer again; GET /v1/orders/{id} carries
     ``CurrentDocumentDeliveryDetails.DocumentDeliveryStatus``.
@@ -45,6 +53,7 @@ class FakeAccessPoint:
         self.transmissions = []  # (key, body) of each accepted new document
         self.requests = []  # (method, path)
         self.status = {}  # message id -> delivery status
+        self.received = {}  # Storecove received-document guid -> (original XML bytes, legal entity id)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -136,8 +145,23 @@ class FakeAccessPoint:
 
             def do_GET(self):
                 outer.requests.append(("GET", self.path))
-                parts = self.path.strip("/").split("/")
-                if parts[0] == "document_submissions":
+                parts = self.path.split("?", 1)[0].strip("/").split("/")
+                if parts[0] == "received_documents":  # Storecove getReceivedDocument
+                    if self._common(self.headers.get("Authorization") == "Bearer good-key"):
+                        return
+                    document = outer.received.get(parts[1]) if len(parts) == 3 else None
+                    if document is None or parts[2] not in ("json", "original"):
+                        self._send(404, {"message": "not found"})
+                        return
+                    xml, entity = document
+                    answer = {"legal_entity_id": entity, "direction": "in", "guid": parts[1]}
+                    if parts[2] == "original":
+                        answer["original"] = base64.b64encode(xml).decode()
+                    else:
+                        kind = "invoice" if b"<Invoice" in xml or b"<CreditNote" in xml else None
+                        answer["document"] = {"document_type": kind, "source": "peppol"}
+                    self._send(200, answer)
+                elif parts[0] == "document_submissions":
                     if self._common(self.headers.get("Authorization") == "Bearer good-key"):
                         return
                     status = outer.status.get(parts[1])
@@ -190,6 +214,13 @@ def storecove_webhook(guid, event, idempotency_key=None, instance=None):
     inner = {"event_type": "document_submission", "event": event, "guid": guid, "details": None}
     if idempotency_key:
         inner["idempotencyGuid"] = idempotency_key
+    return json.dumps({"guid": instance or str(uuid.uuid4()), "body": json.dumps(inner)}).encode()
+
+
+def storecove_received_webhook(document_guid, instance=None):
+    """A Storecove webhook call announcing a received document (event_type "received_document"
+    with its "document_guid", the property getReceivedDocument's guid refers to)."""
+    inner = {"event_type": "received_document", "event": "received", "document_guid": document_guid}
     return json.dumps({"guid": instance or str(uuid.uuid4()), "body": json.dumps(inner)}).encode()
 
 

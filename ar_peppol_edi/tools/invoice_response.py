@@ -14,6 +14,10 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 # both are UBL ApplicationResponse documents, told apart by their CustomizationID.
 INVOICE_RESPONSE_3 = "urn:fdc:peppol.eu:poacc:trns:invoice_response:3"
 MLR_3 = "urn:fdc:peppol.eu:poacc:trns:mlr:3"
+# an access point may hand over the document as it travelled: inside the Standard Business
+# Document envelope (UN/CEFACT SBDH, Peppol Envelope Specification); the business document is its
+# one child outside the header's namespace
+SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 
 
 def parse_invoice_response(xml):
@@ -22,8 +26,11 @@ def parse_invoice_response(xml):
     Invoice Response 3 or Message Level Response 3 with a document response."""
     try:
         root = etree.fromstring(xml, _PARSER)
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):
         return None
+    if etree.QName(root).namespace == SBDH_NS:
+        payload = [el for el in root if isinstance(el.tag, str) and etree.QName(el).namespace != SBDH_NS]
+        root = payload[0] if payload else root
     if etree.QName(root).namespace != NS["ar"]:
         return None
     customization = (root.findtext("cbc:CustomizationID", namespaces=NS) or "").strip()
