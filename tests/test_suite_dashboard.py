@@ -75,6 +75,20 @@ class TestSuiteDashboard(AccountTestInvoicingCommon):
         opened = self.env["ar.suite.dashboard"].action_open_dashboard()
         self.assertEqual(opened["res_model"], "ar.suite.dashboard")
 
+    def test_dashboard_credit_monitoring(self):
+        """The last credit assessment: customers over their Odoo credit limit and customers per grade."""
+        self.env.company.account_use_credit_limit = True
+        self.customer.with_company(self.env.company).credit_limit = 1000.0  # exposure 1650
+        self.env["ar.credit.risk"]._compute_company()
+        dashboard = self.env["ar.suite.dashboard"].create({"company_id": self.env.company.id})
+        self.assertEqual(dashboard.credit_over_limit_count, 1)
+        self.assertAlmostEqual(dashboard.credit_exposure, 1650.0)
+        self.assertAlmostEqual(dashboard.credit_over_limit_exposure, 650.0)
+        grade = self.env["ar.credit.risk"].search([("partner_id", "=", self.customer.id)]).grade
+        self.assertIn(f"<td>{grade}</td>", dashboard.credit_grade_html)
+        action = dashboard.with_context(ar_drill="over_limit").action_drill_credit()
+        self.assertEqual(self.env["ar.credit.risk"].search(action["domain"]).partner_id, self.customer)
+
     def test_other_company_is_not_counted(self):
         other = self.setup_other_company()["company"]
         dashboard = self.env["ar.suite.dashboard"].create({"company_id": other.id})

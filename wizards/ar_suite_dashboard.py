@@ -56,6 +56,10 @@ class ArSuiteDashboard(models.TransientModel):
     open_customer_count = fields.Integer(string="Customers with open items", compute="_compute_kpis")
     dunning_html = fields.Html(string="Amounts per dunning level", compute="_compute_kpis", sanitize=False)
     peppol_html = fields.Html(string="Peppol delivery states", compute="_compute_kpis", sanitize=False)
+    credit_over_limit_count = fields.Integer(string="Customers over their credit limit", compute="_compute_credit")
+    credit_over_limit_exposure = fields.Monetary(string="Exposure over the limit", compute="_compute_credit")
+    credit_exposure = fields.Monetary(string="Credit exposure", compute="_compute_credit")
+    credit_grade_html = fields.Html(string="Customers per risk grade", compute="_compute_credit", sanitize=False)
 
     @api.depends("company_id")
     def _compute_display_name(self):
@@ -135,6 +139,39 @@ class ArSuiteDashboard(models.TransientModel):
                 self.env._("Not sent by Peppol"),
             )
 
+    @api.depends("company_id")
+    def _compute_credit(self):
+        """Credit monitoring's last nightly assessment (ar_dunning's ar.credit.risk), in one query."""
+        risk = self.env["ar.credit.risk"]
+        for dash in self:
+            rows = risk._read_group(
+                [("company_id", "=", dash.company_id.id)],
+                ["grade", "over_limit"],
+                ["__count", "exposure:sum", "credit_limit:sum"],
+            )
+            per_grade = {}
+            over_count = over_exposure = exposure = 0.0
+            for grade, over, count, amount, limit in rows:
+                exposure += amount
+                if over:
+                    over_count += count
+                    over_exposure += amount - limit
+                total = per_grade.setdefault(grade, [0, 0.0])
+                total[0] += count
+                total[1] += amount
+            dash.credit_over_limit_count = int(over_count)
+            dash.credit_over_limit_exposure = over_exposure
+            dash.credit_exposure = exposure
+            dash.credit_grade_html = dash._html_table(
+                [
+                    (grade, count, amount)
+                    for grade, (count, amount) in sorted(per_grade.items(), key=lambda r: r[0] or "")
+                ],
+                self.env._("Risk grade"),
+                self.env._("Not assessed"),
+                count_label=self.env._("Customers"),
+            )
+
     def _sorted_by_ladder(self, rows):
         """Dunning rows in ladder order (no level first), not alphabetically."""
         self.ensure_one()
@@ -142,8 +179,8 @@ class ArSuiteDashboard(models.TransientModel):
         rank = {level.name: (level.offset_days, level.sequence) for level in levels}
         return sorted(rows, key=lambda row: (row[0] is not False and row[0] is not None, rank.get(row[0], (0, 0))))
 
-    def _html_table(self, rows, title, empty_label):
-        """A small read-only table (label, invoices, amount) for the dashboard."""
+    def _html_table(self, rows, title, empty_label, count_label=None):
+        """A small read-only table (label, invoices or ``count_label``, amount) for the dashboard."""
         self.ensure_one()
         if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._("Nothing to show yet.")
@@ -160,7 +197,7 @@ class ArSuiteDashboard(models.TransientModel):
         return Markup(
             "<table class='table table-sm o_ar_suite_table'><thead><tr><th>%s</th>"
             "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
-        ) % (escape(title), self.env._("Invoices"), self.env._("Amount"), body)
+        ) % (escape(title), count_label or self.env._("Invoices"), self.env._("Amount"), body)
 
     def _selection_labels(self):
         """Readable labels of the Peppol states when ar_peppol_edi declares them as a selection."""
@@ -187,6 +224,17 @@ class ArSuiteDashboard(models.TransientModel):
     def action_refresh(self):
         self.ensure_one()
         return self.action_open_dashboard()
+
+    def action_drill_credit(self):
+        """Open credit monitoring: the customers over their limit (``ar_drill`` = over_limit) or all, per grade."""
+        self.ensure_one()
+        over_limit = self.env.context.get("ar_drill") == "over_limit"
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_dunning.ar_credit_risk_action")
+        action["domain"] = [("company_id", "=", self.company_id.id)] + (
+            [("over_limit", "=", True)] if over_limit else []
+        )
+        action["context"] = {} if over_limit else {"group_by": ["grade"]}
+        return action
 
     def action_drill(self):
         """Open the receivables analysis for the KPI named in the button's context ``ar_drill``."""

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
@@ -35,21 +35,37 @@ class AccountMove(models.Model):
         "(§ 286(3) BGB); without it a consumer is only in default after a reminder.",
     )
     ar_dunning_item_ids = fields.One2many("ar.dunning.item", "move_id", string="Reminder History", readonly=True)
+    ar_credit_needs_override = fields.Boolean(
+        string="Needs a Credit Override",
+        compute="_compute_ar_credit_needs_override",
+        help="The customer is on credit hold or over its credit limit: posting needs a credit controller or a reason.",
+    )
+
+    @api.depends_context("uid")
+    @api.depends("state", "partner_id", "move_type", "amount_total")
+    def _compute_ar_credit_needs_override(self):
+        blocked = self._ar_credit_blocked()
+        may_post = self.env.user.has_group("ar_dunning.group_credit_controller")
+        for move in self:
+            move.ar_credit_needs_override = move in blocked and not may_post
 
     # EXTENDS 'account'
     def _post(self, soft=True):
-        if not self.env.context.get("ar_dunning_skip_credit_hold"):
-            held = self.filtered(
-                lambda m: m.move_type == "out_invoice" and m.commercial_partner_id.ar_dunning_credit_hold
-            )
-            if held:
+        blocked = self._ar_credit_blocked()
+        if blocked:
+            reason = (self.env.context.get("ar_credit_override_reason") or "").strip()
+            if not self._ar_credit_may_post(blocked):
+                partner = blocked[0].commercial_partner_id
                 raise UserError(
                     self.env._(
-                        "%(partner)s is on credit hold after dunning: lift the hold on the customer (Accounting tab) "
-                        "before posting a new invoice.",
-                        partner=held[0].commercial_partner_id.display_name,
+                        "%(partner)s is on credit hold or over its credit limit: only a credit controller can post "
+                        "this invoice, or post it with an override reason, logged in its chatter (Post with "
+                        "Override).",
+                        partner=partner.display_name,
                     )
                 )
+            for move in blocked:
+                move._ar_credit_log_post(reason)
         posted = super()._post(soft=soft)
         de_consumers = posted.filtered(
             lambda m: (
@@ -61,6 +77,71 @@ class AccountMove(models.Model):
         if de_consumers:
             de_consumers.ar_dunning_de_notice = True  # the invoice report prints the notice for them
         return posted
+
+    def _ar_credit_blocked(self):
+        """Customer invoices of self whose customer is on credit hold or over its limit.
+
+        Over the limit is Odoo's own test (its credit-limit warning on the draft invoice: receivables,
+        what sales orders still have to invoice and this invoice, against the partner's credit limit).
+        The dunning's own charges invoices (context ``ar_dunning_skip_credit_hold``) are not blocked.
+        """
+        if self.env.context.get("ar_dunning_skip_credit_hold"):
+            return self.browse()
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft")
+        if not invoices:
+            return invoices
+        # the receivable may have changed in this transaction (an invoice posted just before): recompute it
+        invoices.invalidate_recordset(["partner_credit_warning"])
+        invoices.commercial_partner_id.invalidate_recordset(["credit", "credit_to_invoice"])
+        return invoices.filtered(
+            lambda m: (
+                m.commercial_partner_id.with_company(m.company_id).ar_dunning_credit_hold
+                or m.with_company(m.company_id).partner_credit_warning
+            )
+        )
+
+    def _ar_credit_may_post(self, blocked):
+        """A credit controller may post blocked invoices; anyone else only with an override reason."""
+        if self.env.user.has_group("ar_dunning.group_credit_controller"):
+            return True
+        return bool((self.env.context.get("ar_credit_override_reason") or "").strip())
+
+    def _ar_credit_log_post(self, reason):
+        """Say in the invoice's chatter why it was posted although the customer is held or over its limit."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        why = self.env._("on credit hold") if partner.ar_dunning_credit_hold else self.env._("over its credit limit")
+        if reason:
+            body = self.env._(
+                "Posted although %(partner)s is %(why)s. Override by %(user)s: %(reason)s",
+                partner=partner.display_name,
+                why=why,
+                user=self.env.user.name,
+                reason=reason,
+            )
+        else:
+            body = self.env._(
+                "Posted by credit controller %(user)s although %(partner)s is %(why)s.",
+                partner=partner.display_name,
+                why=why,
+                user=self.env.user.name,
+            )
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def action_ar_credit_override(self):
+        """Open the override form for these invoices (Post with Override)."""
+        return self._ar_credit_override_action()
+
+    def _ar_credit_override_action(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Post with Override"),
+            "res_model": "account.move.credit.override",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_move_ids": [Command.set(self.ids)]},
+        }
 
     @api.model
     def _ar_dunning_pending_tx_move_ids(self, moves):

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools import format_amount
 
 from ..tools.dunning_level import tone_from_score, tone_score
 from .ar_dunning_policy import TONE_SELECTION
@@ -65,6 +67,237 @@ class ResPartner(models.Model):
     ar_dunning_promise_ids = fields.One2many(
         "ar.dunning.promise", "partner_id", string="Promises to Pay", groups="account.group_account_invoice"
     )
+    # credit monitoring: exposure against Odoo's own credit limit (credit_limit), live
+    ar_credit_open = fields.Monetary(
+        string="Open Receivables",
+        compute="_compute_ar_credit_exposure",
+        groups="account.group_account_invoice",
+        help="Posted, unpaid customer invoices less credit notes and unreconciled payments.",
+    )
+    ar_credit_overdue = fields.Monetary(
+        string="Overdue", compute="_compute_ar_credit_exposure", groups="account.group_account_invoice"
+    )
+    ar_credit_draft = fields.Monetary(
+        string="Draft Invoices",
+        compute="_compute_ar_credit_exposure",
+        groups="account.group_account_invoice",
+        help="Customer invoices and credit notes not posted yet.",
+    )
+    ar_credit_to_invoice = fields.Monetary(
+        string="Ordered, Not Invoiced",
+        compute="_compute_ar_credit_exposure",
+        groups="account.group_account_invoice",
+        help="What Odoo counts as still to invoice on confirmed sales orders (only with the Sales app).",
+    )
+    ar_credit_exposure = fields.Monetary(
+        string="Credit Exposure",
+        compute="_compute_ar_credit_exposure",
+        groups="account.group_account_invoice",
+        help="Open receivables + draft invoices + ordered but not invoiced, in the company's currency.",
+    )
+    ar_credit_headroom = fields.Monetary(
+        string="Left Within Limit",
+        compute="_compute_ar_credit_exposure",
+        groups="account.group_account_invoice",
+        help="Credit limit less the exposure; negative when the customer is over its limit.",
+    )
+    ar_credit_over_limit = fields.Boolean(
+        string="Over Credit Limit", compute="_compute_ar_credit_exposure", groups="account.group_account_invoice"
+    )
+    ar_credit_risk_id = fields.Many2one(
+        "ar.credit.risk",
+        string="Credit Risk",
+        compute="_compute_ar_credit_risk_id",
+        groups="account.group_account_invoice",
+    )
+    ar_credit_grade = fields.Selection(
+        [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E")],
+        string="Risk Grade",
+        compute="_compute_ar_credit_risk_id",
+        groups="account.group_account_invoice",
+        help="From the last nightly assessment: A no concern … E serious concern.",
+    )
+    ar_credit_reasons = fields.Text(
+        string="Risk Reasons", compute="_compute_ar_credit_risk_id", groups="account.group_account_invoice"
+    )
+    ar_credit_prepayment = fields.Boolean(
+        string="Prepayment Required",
+        company_dependent=True,
+        groups="account.group_account_invoice",
+        help="Set from credit monitoring: new invoices are due immediately and work starts once they are paid.",
+    )
+
+    @api.depends_context("company")
+    def _compute_ar_credit_exposure(self):
+        data = self.commercial_partner_id._ar_credit_exposure_data()
+        for partner in self:
+            figures = data[partner.commercial_partner_id.id]
+            partner.ar_credit_open = figures["open"]
+            partner.ar_credit_overdue = figures["overdue"]
+            partner.ar_credit_draft = figures["draft"]
+            partner.ar_credit_to_invoice = figures["to_invoice"]
+            partner.ar_credit_exposure = figures["exposure"]
+            partner.ar_credit_headroom = figures["limit"] - figures["exposure"] if figures["limit"] else 0.0
+            partner.ar_credit_over_limit = figures["over_limit"]
+
+    @api.depends_context("company")
+    def _compute_ar_credit_risk_id(self):
+        risks = (
+            self.env["ar.credit.risk"]
+            .search_fetch(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+                ["partner_id", "grade", "reasons"],
+            )
+            .grouped("partner_id")
+        )
+        for partner in self:
+            risk = risks.get(partner.commercial_partner_id, self.env["ar.credit.risk"])
+            partner.ar_credit_risk_id = risk
+            partner.ar_credit_grade = risk.grade
+            partner.ar_credit_reasons = risk.reasons
+
+    def _ar_credit_exposure_data(self, on_date=None):
+        """Exposure of the commercial partners in self for the current company, in a bounded number of queries.
+
+        :returns: {commercial_partner_id: {open, overdue, draft, to_invoice, exposure, limit, over_limit}}
+        The limit is Odoo's own partner credit limit, and only when the company uses credit limits.
+        """
+        on_date = on_date or fields.Date.context_today(self)
+        company = self.env.company
+        partners = self.commercial_partner_id.with_company(company)
+        zero = {"open": 0.0, "overdue": 0.0, "draft": 0.0, "to_invoice": 0.0}
+        data = {p.id: dict(zero) for p in partners}
+        if not partners:
+            return data
+        # sudo: aggregated receivable figures of the company's own customers, shown to accounting users
+        Line = self.env["account.move.line"].sudo()
+        base = [
+            ("company_id", "=", company.id),
+            ("partner_id", "in", partners.ids),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+        for partner, amount in Line._read_group(base, ["partner_id"], ["amount_residual:sum"]):
+            data[partner.id]["open"] += amount
+        overdue = [*base, ("date_maturity", "<", on_date), ("amount_residual", ">", 0)]
+        for partner, amount in Line._read_group(overdue, ["partner_id"], ["amount_residual:sum"]):
+            data[partner.id]["overdue"] += amount
+        # sudo: drafts of the company's customers, summed
+        for partner, amount in (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("state", "=", "draft"),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                ],
+                ["commercial_partner_id"],
+                ["amount_total_signed:sum"],
+            )
+        ):
+            data[partner.id]["draft"] += amount
+        use_limit = company.account_use_credit_limit
+        # credit_to_invoice: filled in by `sale` when installed (and the company uses credit limits)
+        read_to_invoice = use_limit and "credit_to_invoice" in partners._fields
+        # sudo: the limit and what is still to invoice are accounting figures, read for accounting users
+        for partner in partners.sudo():
+            figures = data[partner.id]
+            figures["to_invoice"] = (partner.credit_to_invoice or 0.0) if read_to_invoice else 0.0
+            figures["exposure"] = figures["open"] + figures["draft"] + figures["to_invoice"]
+            figures["limit"] = partner.credit_limit if use_limit else 0.0
+            figures["over_limit"] = bool(figures["limit"] > 0 and figures["exposure"] > figures["limit"])
+        return data
+
+    def _ar_credit_follow_up_user(self, default_policy=None):
+        """Who follows this customer up: the dunning collector, else the salesperson (False if none)."""
+        self.ensure_one()
+        policy = self.ar_dunning_policy_id or default_policy
+        return (policy.collector_id if policy else False) or self.user_id
+
+    # ------------------------------------------------------------------ suggested actions (one click)
+    def _ar_credit_controlled(self):
+        """The customers in self, for a credit controller's one-click action (others: AccessError).
+
+        sudo: a credit controller changes the credit terms of customers whose other data he may not edit;
+        the callers write only the credit limit, payment term, prepayment and hold fields, and log it.
+        """
+        if not self.env.user.has_group("ar_dunning.group_credit_controller"):
+            raise AccessError(self.env._("Only a credit controller can change a customer's credit terms."))
+        return self.commercial_partner_id.sudo()
+
+    def _ar_credit_log(self, body):
+        for partner in self:
+            partner.message_post(body=body, subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id)
+
+    def action_ar_credit_lower_limit(self):
+        """Lower Odoo's credit limit to the limit suggested from the grade."""
+        for partner in self._ar_credit_controlled():
+            risk = partner.ar_credit_risk_id
+            if not risk or risk.suggested_limit >= risk.credit_limit > 0:
+                continue
+            old = partner.credit_limit
+            partner.credit_limit = risk.suggested_limit
+            risk.credit_limit = risk.suggested_limit
+            currency = self.env.company.currency_id
+            partner._ar_credit_log(
+                self.env._(
+                    "Credit limit lowered from %(old)s to %(new)s (credit monitoring, grade %(grade)s).",
+                    old=format_amount(self.env, old, currency),
+                    new=format_amount(self.env, risk.suggested_limit, currency),
+                    grade=risk.grade,
+                )
+            )
+        return True
+
+    def action_ar_credit_shorten_terms(self):
+        """New invoices get the next shorter payment term of the company."""
+        for partner in self._ar_credit_controlled():
+            current = partner.property_payment_term_id
+            shorter = partner._ar_credit_shorter_term(current)
+            if not shorter:
+                continue
+            partner.property_payment_term_id = shorter
+            partner._ar_credit_log(
+                self.env._(
+                    "Payment terms for new invoices shortened from %(old)s to %(new)s (credit monitoring).",
+                    old=current.display_name or self.env._("the company's default"),
+                    new=shorter.display_name,
+                )
+            )
+        return True
+
+    def _ar_credit_shorter_term(self, current):
+        """The company's payment term with the longest term strictly shorter than ``current`` (30 days if none)."""
+        self.ensure_one()
+
+        def length(term):
+            return max(term.line_ids.mapped("nb_days") or [0])
+
+        terms = self.env["account.payment.term"].search([("company_id", "in", (False, self.env.company.id))])
+        current_days = length(current) if current else 30
+        shorter = terms.filtered(lambda t: length(t) < current_days)
+        return shorter.sorted(lambda t: (-length(t), t.sequence, t.id))[:1]
+
+    def action_ar_credit_require_prepayment(self):
+        """New invoices are due immediately, and the customer is marked as paying in advance."""
+        immediate = self.env.ref("account.account_payment_term_immediate", raise_if_not_found=False)
+        for partner in self._ar_credit_controlled():
+            vals = {"ar_credit_prepayment": True}
+            if immediate:
+                vals["property_payment_term_id"] = immediate.id
+            partner.write(vals)
+            partner._ar_credit_log(self.env._("Prepayment required from now on (credit monitoring)."))
+        return True
+
+    def action_ar_credit_hold(self):
+        """Put the customer on credit hold: posting a new invoice then needs a credit controller or an override."""
+        for partner in self._ar_credit_controlled():
+            partner.ar_dunning_credit_hold = True
+            partner._ar_credit_log(self.env._("Credit hold set (credit monitoring)."))
+        return True
 
     @api.depends_context("company")
     def _compute_ar_dunning_tone(self):
@@ -75,13 +308,13 @@ class ResPartner(models.Model):
             partner.ar_dunning_tone = tone
             partner.ar_dunning_tone_explanation = explanation
 
-    def _ar_dunning_history(self, on_date=None):
-        """Payment history of the last 12 months per commercial partner, in a bounded number of queries.
+    def _ar_dunning_history(self, on_date=None, period_days=365):
+        """Payment history of the last 12 months (or ``period_days``) per commercial partner, in bounded queries.
 
         :returns: {commercial_partner_id: {avg_days_late, share_late, broken, disputes_lost}}
         """
         on_date = on_date or fields.Date.context_today(self)
-        since = on_date - timedelta(days=365)
+        since = on_date - timedelta(days=period_days)
         partners = self.commercial_partner_id
         company = self.env.company
         history = {p.id: {"avg_days_late": 0.0, "share_late": 0.0, "broken": 0, "disputes_lost": 0} for p in partners}

@@ -6,3 +6,4 @@ from . import test_late_payment_law
 from . import test_dunning_law
 from . import test_official_rates
 from . import test_dunning_currency
+from . import test_credit_monitoring

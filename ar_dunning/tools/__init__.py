@@ -1,3 +1,4 @@
 from . import dunning_level
 from . import locking
 from . import official_rates
+from . import credit_risk
