@@ -57,7 +57,10 @@ class ArCreditRisk(models.Model):
     dso = fields.Float(string="DSO (Days)", digits=(16, 1), readonly=True)
     book_dso = fields.Float(string="Book DSO (Days)", digits=(16, 1), readonly=True)
     dso_reference = fields.Float(
-        digits=(16, 1), readonly=True, help="The DSO a doubling is measured from (lowest since the last alert)."
+        string="DSO Reference",
+        digits=(16, 1),
+        readonly=True,
+        help="The DSO a doubling is measured from (lowest since the last alert).",
     )
     suggested_limit = fields.Monetary(readonly=True, help="A lower limit for a grade C, D or E.")
     history_ids = fields.One2many("ar.credit.risk.history", "risk_id", string="Changes", readonly=True)
@@ -357,8 +360,9 @@ class ArCreditRisk(models.Model):
             recipients = team.filtered(lambda u, c=company: c in u.company_ids)
             if not changes or not recipients:
                 continue
+            # the template is rendered on the latest change (its company signs); the table lists them all
             template.with_context(ar_credit_changes=changes).send_mail(
-                company.id, email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]}
+                changes[0].id, email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]}
             )
 
     # ------------------------------------------------------------------ one-click actions (customer's)

@@ -39,7 +39,7 @@ class ArCreditRiskHistory(models.Model):
         self.ensure_one()
         parts = []
         if self.limit_crossed:
-            parts.append(self.env._("over its credit limit"))
+            parts.append(self.env._("credit limit exceeded"))
         if self.grade_dropped:
             parts.append(self.env._("grade lowered from %(old)s to %(new)s", old=self.previous_grade, new=self.grade))
         if self.dso_doubled:

@@ -147,7 +147,7 @@ class TestCreditMonitoring(ArDunningCommon):
         alert = self._alerts(partner)
         self.assertEqual(len(alert), 1)
         self.assertEqual(alert.user_id, self.collector, "the policy's collector follows the customer up")
-        self.assertIn("over its credit limit", alert.summary)
+        self.assertIn("credit limit exceeded", alert.summary)
         change = risk.history_ids.filtered("limit_crossed")
         self.assertEqual(change.activity_id, alert)
         # reruns, the same night and the next nights: no new alert, no new history
