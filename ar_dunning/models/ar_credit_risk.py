@@ -123,7 +123,8 @@ class ArCreditRisk(models.Model):
 
     @api.model
     def _candidate_partner_ids(self, company, on_date):
-        """Customers with open receivables, receivable movements in 12 months, drafts, or an assessment."""
+        """Customers with open receivables, receivable movements in 12 months, drafts, orders still to invoice
+        (with `sale`), or an assessment."""
         since = on_date - timedelta(days=365)
         Line = self.env["account.move.line"]
         lines = Line._read_group(
@@ -149,6 +150,12 @@ class ArCreditRisk(models.Model):
             ["commercial_partner_id"],
         )
         ids.update(partner.id for (partner,) in drafts)
+        if "sale.order" in self.env:  # with `sale` (no dependency): confirmed orders still to invoice
+            orders = self.env["sale.order"]._read_group(
+                [("company_id", "=", company.id), ("state", "=", "sale"), ("invoice_status", "=", "to invoice")],
+                ["partner_invoice_id"],
+            )
+            ids.update(partner.commercial_partner_id.id for (partner,) in orders)
         ids.update(self.search([("company_id", "=", company.id)]).partner_id.ids)
         return ids
 

@@ -7,3 +7,4 @@ from . import test_dunning_law
 from . import test_official_rates
 from . import test_dunning_currency
 from . import test_credit_monitoring
+from . import test_credit_monitoring_sale
