@@ -9,6 +9,7 @@
     "development_status": "Beta",
     "license": "LGPL-3",
     "depends": ["account", "mail"],
+    "external_dependencies": {"python": ["python-stdnum"]},
     "data": [
         "security/ar_dunning_groups.xml",
         "security/ir.model.access.csv",

@@ -6,6 +6,7 @@ from odoo.fields import Domain
 from odoo.tools import format_amount
 
 from ..tools.dunning_level import tone_from_score, tone_score
+from ..tools.vat_check import is_eu_vat, vat_syntax
 from .ar_dunning_policy import TONE_SELECTION
 
 
@@ -120,12 +121,42 @@ class ResPartner(models.Model):
     ar_credit_reasons = fields.Text(
         string="Risk Reasons", compute="_compute_ar_credit_risk_id", groups="account.group_account_invoice"
     )
+    ar_vat_check = fields.Selection(
+        [
+            ("valid", "Valid syntax"),
+            ("invalid", "Invalid syntax"),
+            ("unknown", "No syntax rule for the country"),
+            ("vies_valid", "Confirmed by VIES"),
+            ("vies_invalid", "Not confirmed by VIES"),
+        ],
+        string="VAT Check",
+        compute="_compute_ar_vat_check",
+        store=True,
+        help="Checked when the customer is created or its VAT number changes: the number's syntax (python-stdnum) "
+        "and, when a company verifies VAT numbers with VIES (Settings), Odoo's own VIES answer.",
+    )
+    ar_vat_check_date = fields.Date(string="VAT Checked On", compute="_compute_ar_vat_check", store=True)
     ar_credit_prepayment = fields.Boolean(
         string="Prepayment Required",
         company_dependent=True,
         groups="account.group_account_invoice",
         help="Set from credit monitoring: new invoices are due immediately and work starts once they are paid.",
     )
+
+    @api.depends(lambda self: ["vat", "country_id"] + (["vies_valid"] if "vies_valid" in self._fields else []))
+    def _compute_ar_vat_check(self):
+        # Odoo's VIES check (base_vat, when installed) runs when one of the companies enabled it
+        vies = "vies_valid" in self._fields and bool(
+            # sudo: only whether some company verifies VAT numbers with VIES (a setting)
+            self.env["res.company"].sudo().search_count([("vat_check_vies", "=", True)], limit=1)
+        )
+        today = fields.Date.context_today(self)
+        for partner in self:
+            state = vat_syntax(partner.vat, partner.country_id.code)
+            if state == "valid" and vies and is_eu_vat(partner.vat, partner.country_id.code):
+                state = "vies_valid" if partner.vies_valid else "vies_invalid"
+            partner.ar_vat_check = state or False
+            partner.ar_vat_check_date = today if state else False
 
     @api.depends_context("company")
     def _compute_ar_credit_exposure(self):

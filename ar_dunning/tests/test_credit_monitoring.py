@@ -1,11 +1,13 @@
 import logging
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..tools.credit_risk import dso_doubled, grade_dropped, grade_from_score, next_dso_reference, risk_score
+from ..tools.vat_check import vat_syntax
 from .common import ArDunningCommon
 
 _logger = logging.getLogger(__name__)
@@ -304,3 +306,44 @@ class TestCreditMonitoring(ArDunningCommon):
         self.assertEqual(steady_large, steady_small, "the nightly batch's queries must not grow with the book")
         self.assertEqual(first_small, steady_small)
         self.assertEqual(self.Risk.search_count([("company_id", "=", self.company.id)]), 30)
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerVatCheck(ArDunningCommon):
+    """Issue 12 point 5: the VAT number of a new customer, or a changed one, is checked and the result stored."""
+
+    def test_vat_syntax(self):
+        self.assertEqual(vat_syntax("BE0477472701"), "valid")
+        self.assertEqual(vat_syntax("BE 0477.472.702"), "invalid")
+        self.assertEqual(vat_syntax("0477472701", "BE"), "valid", "no prefix: the partner's country")
+        self.assertEqual(vat_syntax("EL094259216"), "valid", "Greece's prefix is EL")
+        self.assertEqual(vat_syntax("QQ123"), "unknown")
+        self.assertEqual(vat_syntax(""), "")
+
+    def test_check_stored_on_create_and_change(self):
+        be = self.env.ref("base.be")
+        partner = self.env["res.partner"].create(
+            {"name": "VAT Check NV", "is_company": True, "country_id": be.id, "vat": "BE0477472701"}
+        )
+        self.assertEqual(partner.ar_vat_check, "valid")
+        self.assertEqual(partner.ar_vat_check_date, fields.Date.context_today(partner))
+        # a number pushed by an external platform without Odoo's validation is still checked
+        partner.with_context(no_vat_validation=True).vat = "BE0477472702"
+        self.assertEqual(partner.ar_vat_check, "invalid")
+        partner.vat = False
+        self.assertFalse(partner.ar_vat_check)
+
+    def test_vies_when_the_company_enabled_it(self):
+        self.company.vat_check_vies = True
+        be = self.env.ref("base.be")
+        with patch("odoo.addons.base_vat.models.res_partner.check_vies", return_value={"valid": True}) as vies:
+            confirmed = self.env["res.partner"].create(
+                {"name": "VIES NV", "is_company": True, "country_id": be.id, "vat": "BE0477472701"}
+            )
+            self.assertEqual(confirmed.ar_vat_check, "vies_valid")
+        self.assertTrue(vies.called, "Odoo's own VIES check answered")
+        with patch("odoo.addons.base_vat.models.res_partner.check_vies", return_value={"valid": False}):
+            unknown = self.env["res.partner"].create(
+                {"name": "Not in VIES NV", "is_company": True, "country_id": be.id, "vat": "BE4000000084"}
+            )
+            self.assertEqual(unknown.ar_vat_check, "vies_invalid")
