@@ -373,17 +373,23 @@ class ArCreditRisk(models.Model):
             )
 
     # ------------------------------------------------------------------ one-click actions (customer's)
+    def _partners_in_own_company(self, method):
+        """Apply the customer's one-click action in the company of each assessment, not the user's current one."""
+        for risk in self:
+            getattr(risk.partner_id.with_company(risk.company_id), method)()
+        return True
+
     def action_lower_limit(self):
-        return self.partner_id.action_ar_credit_lower_limit()
+        return self._partners_in_own_company("action_ar_credit_lower_limit")
 
     def action_shorten_terms(self):
-        return self.partner_id.action_ar_credit_shorten_terms()
+        return self._partners_in_own_company("action_ar_credit_shorten_terms")
 
     def action_require_prepayment(self):
-        return self.partner_id.action_ar_credit_require_prepayment()
+        return self._partners_in_own_company("action_ar_credit_require_prepayment")
 
     def action_credit_hold(self):
-        return self.partner_id.action_ar_credit_hold()
+        return self._partners_in_own_company("action_ar_credit_hold")
 
     def action_open_partner(self):
         self.ensure_one()

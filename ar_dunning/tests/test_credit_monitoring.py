@@ -221,6 +221,29 @@ class TestCreditMonitoring(ArDunningCommon):
         self.assertTrue(any("Credit limit lowered" in n for n in notes))
         self.assertTrue(any("Credit hold set" in n for n in notes))
 
+    def test_actions_apply_in_the_assessments_company(self):
+        """A controller working in another company lowers the limit of the assessment's company only."""
+        other = self.setup_other_company()["company"]
+        partner = self._customer("Two Companies NV", limit=10000)
+        partner.with_company(other).credit_limit = 7000
+        self._invoice(partner, 8000, self._ago(100))
+        fast = self._customer("Fast Payer NV")
+        self._pay(self._invoice(fast, 50000, self._ago(2)), self._ago(1))
+        self._assess()
+        risk = self._risk(partner)
+        self.controller.company_ids |= other
+        self.controller.company_id = other
+        risk.with_user(self.controller).with_context(
+            allowed_company_ids=[other.id, self.company.id]
+        ).action_credit_hold()
+        risk.with_user(self.controller).with_context(
+            allowed_company_ids=[other.id, self.company.id]
+        ).action_lower_limit()
+        self.assertTrue(partner.with_company(self.company).ar_dunning_credit_hold)
+        self.assertFalse(partner.with_company(other).ar_dunning_credit_hold)
+        self.assertEqual(partner.with_company(self.company).credit_limit, risk.suggested_limit)
+        self.assertEqual(partner.with_company(other).credit_limit, 7000)
+
     # ------------------------------------------------------------------ 4. enforcement
     def _draft_for(self, partner, user, amount=500):
         move = self._invoice(partner, amount, self.today, post=False)
