@@ -4,3 +4,4 @@ from . import res_config_settings
 from . import res_partner
 from . import ar_dunning_line
 from . import ar_suite_demo
+from . import account_move

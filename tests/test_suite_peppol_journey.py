@@ -67,7 +67,17 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         self.assertEqual(invoice.ar_peppol_state, "queued", invoice.ar_peppol_finding_ids.mapped("official_text"))
         self.assertEqual(invoice.ar_peppol_fatal_count, 0)
         self.assertTrue(invoice.ar_peppol_validated_at)
+        # the transmission shows in Invoice Deliveries like every other channel, and follows it
+        trace = invoice.ar_delivery_log_ids
+        self.assertEqual(trace.mapped("channel"), ["ar_peppol"])
+        self.assertEqual((trace.state, trace.destination), ("queued", "0208:0477472701"))
+        self.assertEqual((invoice.ar_delivery_state, invoice.ar_delivery_channel), ("queued", "ar_peppol"))
         self._transmit_and_deliver(invoice)
+        self.assertEqual(invoice.ar_delivery_log_ids, trace, "one line per invoice, updated")
+        self.assertEqual(trace.state, "sent")
+        self.assertTrue(trace.date_done)
+        self.assertEqual(invoice.ar_delivery_state, "sent")
+        self.assertEqual(invoice.ar_delivered_on, trace.date_done)
         key, body = self.ap.transmissions[-1]
         self.assertEqual(key, invoice.ar_peppol_idempotency_key)
         self.assertIn("0477472701", json.loads(body)["XML"])
@@ -78,6 +88,9 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         invoice.invalidate_recordset()
         self.assertEqual(invoice.ar_peppol_state, "rejected")
         self.assertEqual(invoice.ar_peppol_response_reason, "Wrong VAT rate on line 2")
+        # delivered it was: the buyer's answer stays on the Peppol status
+        self.assertEqual((trace.state, trace.message), ("sent", "Rejected"))
+        self.assertEqual(invoice.ar_delivery_state, "sent")
         activity = invoice.activity_ids.filtered(lambda a: "rejected" in (a.summary or ""))
         self.assertEqual(len(activity), 1)
         self.assertIn("Wrong VAT rate", str(activity.note))
@@ -116,3 +129,14 @@ class TestSuitePeppolJourney(PeppolCommon, HttpCase):
         # the dashboard shows both documents in their Peppol state
         report = self.env["ar.suite.receivable.report"].search([("move_id", "in", (invoice | credit_note).ids)])
         self.assertEqual(set(report.mapped("peppol_state")), {"rejected", "accepted"})
+
+    def test_failed_transmission_shows_as_failed(self):
+        invoice = self._invoice(self.partner_be, [{}])
+        self._send(invoice)
+        self.assertEqual(invoice.ar_delivery_log_ids.state, "queued")
+        self.ap.mode = "refuse"  # Billit answers 400 to a document it refuses
+        self.addCleanup(setattr, self.ap, "mode", "ok")
+        self.env["account.move"]._cron_ar_peppol_transmit()
+        self.assertEqual(invoice.ar_peppol_state, "error", invoice.ar_peppol_answer)
+        self.assertEqual(invoice.ar_delivery_log_ids.state, "failed")
+        self.assertEqual(invoice.ar_delivery_state, "failed")
