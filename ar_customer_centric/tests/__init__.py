@@ -14,3 +14,4 @@ from . import test_sending_pdf_batch
 from . import test_portal_company
 from . import test_portal_money
 from . import test_sepa_concurrency
+from . import test_cxml_with_sale
