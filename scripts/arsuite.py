@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -193,6 +194,13 @@ def pg_server_bin(name):
     if candidates:
         return str(candidates[-1])
     return shutil.which(name)
+
+
+def free_port():
+    """A TCP port nobody listens on now (for a server started beside the Odoo tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def port_open(host, port):
@@ -740,6 +748,42 @@ def ensure_templates(pg, checks, modules=ALL_MODULES):
     return full_name
 
 
+SALE_TAG = "ar_with_sale"
+
+
+def ensure_sale_template(pg, full_template):
+    """The test template with Odoo's `sale` installed: the suite reads sales data when `sale` is
+    there (no dependency on it); the tests tagged ar_with_sale run on a copy of it."""
+    prefix = f"ar_tmpl{SUFFIX}_{REPO_TAG}_sale_"
+    name = prefix + hashlib.sha1(full_template.encode()).hexdigest()[:12]
+    if not db_exists(pg, name):
+        build, bad = build_template(pg, name, full_template, ["sale"], "template-sale")
+        if not module_installed(pg, build, "sale"):
+            drop_db(pg, build)
+            die("Installing `sale` on the test template failed:\n" + "\n".join(bad[-30:]), code=1)
+        rename_db(pg, build, name)
+    res = psql(pg, f"SELECT datname FROM pg_database WHERE datname ~ '^{prefix}[0-9a-f]+$'")
+    for old in res.stdout.split():
+        if old != name:
+            drop_db(pg, old)
+    return name
+
+
+def run_sale_tests(pg, full_template):
+    """Odoo tests tagged ar_with_sale, on a copy of the test template with `sale` installed."""
+    say("==> Odoo tests with `sale` installed (tag ar_with_sale)")
+    try:
+        template = ensure_sale_template(pg, full_template)
+    except SystemExit:  # die(): already said why
+        return 0, 1, ["the test database with `sale` could not be built"]
+    ok_n, bad_n, problems, per_module = run_odoo_tests(
+        pg, template, SALE_TAG, db=f"{TEST_DB}_sale", log_name="test-with-sale.log", http_port=free_port()
+    )
+    if not per_module:
+        bad_n, problems = bad_n + 1, [*problems, "no test ran with `sale` installed"]
+    return ok_n, bad_n, problems
+
+
 DEMO_WALK_TAG = "ar_demo_walk"
 DEMO_LANGS = "nl_BE,fr_BE,de_DE,nl_NL,fr_FR"
 
@@ -783,7 +827,7 @@ SKIP_RE = re.compile(r" INFO \S+ \S+: skipped (.*)")
 FAIL_RE = re.compile(r" (ERROR|CRITICAL) \S+ (\S+): (FAIL|ERROR): (.*)")
 
 
-def run_odoo_tests(pg, template, tags, db=TEST_DB, log_name="test-odoo.log"):
+def run_odoo_tests(pg, template, tags, db=TEST_DB, log_name="test-odoo.log", http_port=TEST_HTTP_PORT):
     copy_db(pg, template, db)
     log_path = LOG_DIR / log_name
     say(f"==> Odoo tests ({tags}) on a copy of {template}; full log: {log_path}")
@@ -794,7 +838,7 @@ def run_odoo_tests(pg, template, tags, db=TEST_DB, log_name="test-odoo.log"):
         tags,
         "--stop-after-init",
         "--log-level=test",
-        f"--http-port={TEST_HTTP_PORT}",
+        f"--http-port={http_port}",
         "--workers=0",
         "--max-cron-threads=0",
     )
@@ -869,11 +913,46 @@ def run_demo_walk(pg):
     say("==> The demo walk: the demo database as the buyer and the accountant see it")
     demo_template = ensure_demo_template(pg)
     ok_n, bad_n, problems, walk = run_odoo_tests(
-        pg, demo_template, DEMO_WALK_TAG, db=f"{TEST_DB}_demo", log_name="test-demo-walk.log"
+        pg, demo_template, DEMO_WALK_TAG, db=f"{TEST_DB}_demo", log_name="test-demo-walk.log", http_port=free_port()
     )
     if not walk.get(UMBRELLA):
         bad_n, problems = bad_n + 1, [*problems, "the demo walk ran no test"]
     return ok_n, bad_n, problems
+
+
+def _tally(checks, failures, indent_out):
+    """Say each (name, ok, output) check; return (passed, failed) and add the failed names."""
+    passed = failed = 0
+    for name, ok, out in checks:
+        say(f"    {name}: {'ok' if ok else 'FAILED'}")
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            failures.append(name)
+            say(indent_out + out.strip().replace("\n", "\n" + indent_out))
+    return passed, failed
+
+
+def _side_checks(pg, template, result):
+    """Beside the Odoo tests: the repository tests, then the demo walk. Fills ``result``."""
+    result.update(passed=0, failed=0, failures=[])
+    say("==> Repository tests (pytest repo_tests/), beside the Odoo tests")
+    t0 = time.time()
+    p_ok, p_bad, out = run_pytest(pg, template, narrowed=False)
+    say(f"    repository tests: {(out.strip().splitlines() or ['(no output)'])[-1]} ({time.time() - t0:.0f}s)")
+    if p_bad:
+        say(out)
+        result["failures"].append("pytest repo_tests")
+    result["passed"] += p_ok
+    result["failed"] += p_bad
+    try:
+        ok_n, bad_n, problems = run_demo_walk(pg)
+    except SystemExit:  # die() while building the demo database: already said why
+        ok_n, bad_n, problems = 0, 1, ["the demo database could not be built"]
+    result["passed"] += ok_n
+    result["failed"] += bad_n
+    result["failures"] += problems
 
 
 def cmd_test(args):
@@ -891,34 +970,38 @@ def cmd_test(args):
 
     if not os.environ.get("SKIP_LINT"):
         say("==> Lint: ruff, pylint-odoo")
-        for name, ok, out in lint():
-            say(f"    {name}: {'ok' if ok else 'FAILED'}")
-            if ok:
-                passed += 1
-            else:
-                failed += 1
-                failures.append(name)
-                say(out.strip())
+        passed, failed = _tally(lint(), failures, indent_out="")
 
     SUMMARY.update(passed=passed, failed=failed)
     walk_only = os.environ.get("TAGS") == DEMO_WALK_TAG
+    sale_only = os.environ.get("TAGS") == SALE_TAG
     checks = []
     template = None
     if not walk_only:
         say("==> Template databases")
         template = ensure_templates(pg, checks, modules)
-    for name, ok, out in checks:
-        say(f"    {name}: {'ok' if ok else 'FAILED'}")
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            failures.append(name)
-            say("      " + out.replace("\n", "\n      "))
+    ok_n, bad_n = _tally(checks, failures, indent_out="      ")
+    passed += ok_n
+    failed += bad_n
+
+    narrowed = list(modules) != ALL_MODULES or bool(os.environ.get("TAGS"))
+    # The whole run uses both cores: the repository tests, then the demo walk (its database is
+    # built like make run's), run beside the Odoo tests (one process, mostly one core). Each has
+    # its own databases and ports.
+    side = {}
+    side_thread = None
+    if not narrowed:
+        side_thread = threading.Thread(target=_side_checks, args=(pg, template, side), daemon=True)
+        side_thread.start()
 
     per_module = {}
-    if not walk_only:
+    if not walk_only and not sale_only:
         ok_n, bad_n, problems, per_module = run_odoo_tests(pg, template, tags)
+        passed += ok_n
+        failed += bad_n
+        failures += problems
+    if sale_only or not narrowed:
+        ok_n, bad_n, problems = run_sale_tests(pg, template)
         passed += ok_n
         failed += bad_n
         failures += problems
@@ -927,23 +1010,29 @@ def cmd_test(args):
             if not per_module.get(module):
                 failed += 1
                 failures.append(f"no Odoo test ran for {module}")
-    say("    per module: " + ", ".join(f"{k} {v}" for k, v in sorted(per_module.items())))
+    if per_module:
+        say("    per module: " + ", ".join(f"{k} {v}" for k, v in sorted(per_module.items())))
 
-    if walk_only:  # not yet part of the whole run: see README (the demo walk)
+    if walk_only:
         ok_n, bad_n, problems = run_demo_walk(pg)
         passed += ok_n
         failed += bad_n
         failures += problems
 
-    say("==> Repository tests (pytest repo_tests/)")
-    narrowed = list(modules) != ALL_MODULES or bool(os.environ.get("TAGS"))
-    p_ok, p_bad, out = run_pytest(pg, None if narrowed else template, narrowed)
-    say("    " + (out.strip().splitlines() or ["(no output)"])[-1])
-    if p_bad:
-        say(out)
-        failures.append("pytest repo_tests")
-    passed += p_ok
-    failed += p_bad
+    if side_thread is None:
+        say("==> Repository tests (pytest repo_tests/)")
+        p_ok, p_bad, out = run_pytest(pg, None, narrowed=True)
+        say("    " + (out.strip().splitlines() or ["(no output)"])[-1])
+        if p_bad:
+            say(out)
+            failures.append("pytest repo_tests")
+        passed += p_ok
+        failed += p_bad
+    else:
+        side_thread.join()
+        passed += side["passed"]
+        failed += side["failed"]
+        failures += side["failures"]
 
     say("")
     if failures:
