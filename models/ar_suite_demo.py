@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from markupsafe import Markup
@@ -504,6 +504,16 @@ class ArSuiteDemo(models.AbstractModel):
         if "ar_delivery_state" not in self.env["account.move"]._fields:
             return
         accountant = self.env.ref("ar_suite.user_accountant_demo")
+        # Odoo's own demo invoices of the company (Acme, Azure Interior, ...) are in the book the
+        # newcomer sees: they are delivered too, on their customers' (default) channel
+        invoices |= self.env["account.move"].search(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "=", "posted"),
+                ("id", "not in", invoices.ids),
+            ]
+        )
         # mails are queued, not sent one by one: the mail queue cron sends them to the sink
         Send = self.env["account.move.send"].with_company(company).with_context(mail_notify_force_send=False)
         self._ar_demo_peppol_setup(company, customers)
@@ -513,7 +523,7 @@ class ArSuiteDemo(models.AbstractModel):
                     partner.with_company(company).ar_cxml_endpoint = f"{cxml_url}/{partner.id}"
             # in the order they were issued, a batch per month as the accountant sends them
             by_month = {}
-            for invoice in invoices:
+            for invoice in invoices.sorted(lambda m: (m.invoice_date, m.id)):
                 by_month.setdefault(invoice.invoice_date.strftime("%Y-%m"), []).append(invoice.id)
             t_pdf = time.time()
             for ids in by_month.values():
@@ -784,6 +794,27 @@ class ArSuiteDemo(models.AbstractModel):
         """Continue the seeded statutory rates up to the current half-year (flagged 'to check')
         so that the demo's reminders claim interest whatever day `make run` is started."""
         Rate = self.env["ar.dunning.interest.rate"]
+        france = self.env.ref("base.fr")
+        if not Rate.search_count([("country_id", "=", france.id), ("customer_type", "=", "b2b")]):
+            # The suite ships BE/NL/DE rates only; the demo's French customers are businesses:
+            # their rate is entered by hand, as the run asks the accountant to
+            Rate.create(
+                [
+                    {
+                        "country_id": france.id,
+                        "customer_type": "b2b",
+                        "date_from": date_from,
+                        "date_to": date_to,
+                        # ECB main refinancing rate 2.15 % (from 11 June 2025) + 10 points
+                        "rate": 12.15,
+                        "legal_basis": "Code de commerce, art. L441-10 II: taux de la BCE + 10 points",
+                    }
+                    for date_from, date_to in (
+                        (date(2025, 7, 1), date(2025, 12, 31)),
+                        (date(2026, 1, 1), date(2026, 6, 30)),
+                    )
+                ]
+            )
         half_start = today.replace(month=1 if today.month <= 6 else 7, day=1)
         half_end = today.replace(month=6, day=30) if today.month <= 6 else today.replace(month=12, day=31)
         latest = {}
