@@ -7,8 +7,10 @@
 
 The routes are driven through Odoo's WSGI application with werkzeug's test client (a real login,
 cookies and CSRF), in this process, so `odoo.sql_db.sql_counter` counts the queries of each
-request. Each page is requested once to warm the caches (QWeb compilation, assets), then
-REPEAT times; the numbers are the mean per request.
+request. Each page is requested once to warm the caches (QWeb compilation, assets), then the
+two sides run in turns over ROUNDS (>= 5) rounds, the side that starts alternating; a round
+requests each page REPEAT times (its mean is the round's figure). Reported: median and spread
+of the rounds, and the median of the per-round ratios.
 """
 
 import re
@@ -20,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_sending import base_template
-from bench.common import arsuite, report
+from bench.common import ROUNDS, arsuite, load_average, report_ratio, report_series
 
 N_INVOICES = 2000
 N_OPEN = 200
@@ -134,48 +136,72 @@ def measure(client, url, expect):
     return seconds / REPEAT, queries // REPEAT
 
 
-def run(db, with_ar):
+def main():
     from werkzeug.test import Client
 
     import odoo.http
     from odoo.modules.registry import Registry
-
-    token = build_data(db)
-    client = Client(odoo.http.root)
-    login(client, db)
-    results = {"invoices": measure(client, "/my/invoices", "/my/invoices/")}
-    if with_ar:
-        results["invoices_open"] = measure(client, "/my/invoices?filterby=ar_open", "/my/invoices/")
-        guest = Client(odoo.http.root)
-        guest.get(f"/web/login?db={db}", follow_redirects=True, environ_base=ENVIRON)
-        results["pay_all"] = measure(guest, f"/my/pay-all/{token}", "o_ar_pay_all_row")
-    Registry.delete(db)
-    return results
-
-
-def main():
     from odoo.tools import config
 
     pg, base, full = base_template()
     config.parse_config(["-c", str(arsuite.CONF), "--log-level=warn"], setup_logging=True)
-    results = {}
-    for name, template, with_ar in (
-        ("bench_portal_stock", base, False),
-        ("bench_portal_ar", full, True),
-    ):
-        arsuite.copy_db(pg, template, name)
-        try:
-            config["db_name"] = [name] if isinstance(config["db_name"], list) else name
-            results[name] = run(name, with_ar)
-        finally:
+    sides = {"stock": ("bench_portal_stock", base), "ar": ("bench_portal_ar", full)}
+    config["db_name"] = [name for name, _template in sides.values()]
+    clients, tokens = {}, {}
+    try:
+        for side, (name, template) in sides.items():
+            arsuite.copy_db(pg, template, name)
+            tokens[side] = build_data(name)
+            clients[side] = Client(odoo.http.root)
+            login(clients[side], name)
+        guest = Client(odoo.http.root)
+        guest.get(f"/web/login?db={sides['ar'][0]}", follow_redirects=True, environ_base=ENVIRON)
+        pages = {
+            "stock": [("stock Odoo /my/invoices (2,000 invoices)", clients["stock"], "/my/invoices", "/my/invoices/")],
+            "ar": [
+                ("ar_customer_centric /my/invoices", clients["ar"], "/my/invoices", "/my/invoices/"),
+                (
+                    "ar_customer_centric /my/invoices?filterby=ar_open",
+                    clients["ar"],
+                    "/my/invoices?filterby=ar_open",
+                    "/my/invoices/",
+                ),
+                (
+                    "ar_customer_centric /my/pay-all (200 open)",
+                    guest,
+                    f"/my/pay-all/{tokens['ar']}",
+                    "o_ar_pay_all_row",
+                ),
+            ],
+        }
+        # the two sides in turns (the side that starts alternates), each page REPEAT times a round
+        results = {label: [] for side in pages.values() for label, *_rest in side}
+        for index in range(ROUNDS):
+            order = ("stock", "ar") if index % 2 == 0 else ("ar", "stock")
+            for side in order:
+                for label, client, url, expect in pages[side]:
+                    seconds, queries = measure(client, url, expect)
+                    results[label].append({"seconds": seconds, "queries": queries})
+            print(
+                f"    round {index + 1}/{ROUNDS} ({order[0]} first): stock "
+                f"{results[pages['stock'][0][0]][-1]['seconds']:.3f} s, ar_customer_centric "
+                f"{results[pages['ar'][0][0]][-1]['seconds']:.3f} s",
+                flush=True,
+            )
+    finally:
+        for name, _template in sides.values():
+            Registry.delete(name)
             arsuite.drop_db(pg, name)
-    stock = results["bench_portal_stock"]["invoices"]
-    ar = results["bench_portal_ar"]
-    report("stock Odoo /my/invoices (2,000 invoices)", stock[0], stock[1])
-    report("ar_customer_centric /my/invoices", ar["invoices"][0], ar["invoices"][1])
-    report("ar_customer_centric /my/invoices?filterby=ar_open", ar["invoices_open"][0], ar["invoices_open"][1])
-    report("ar_customer_centric /my/pay-all (200 open)", ar["pay_all"][0], ar["pay_all"][1])
-    print(f"/my/invoices ar_customer_centric / stock time: {ar['invoices'][0] / stock[0]:.2f}x (goal <= 1.10x)")
+    print(f"== portal: {N_INVOICES} invoices ({N_OPEN} open), {ROUNDS} rounds in turns, load {load_average()} ==")
+    for label, series in results.items():
+        report_series(label, series)
+        print(f"{'':52s} {series[-1]['queries']} queries per request", flush=True)
+    report_ratio(
+        "/my/invoices ar_customer_centric / stock",
+        results[pages["ar"][0][0]],
+        results[pages["stock"][0][0]],
+        " (goal <= 1.10x)",
+    )
 
 
 if __name__ == "__main__":
