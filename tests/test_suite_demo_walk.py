@@ -37,11 +37,21 @@ class TestDemoWalk(HttpCase):
         no_pdf = (invoices - waiting - manual).filtered(lambda m: not m.invoice_pdf_report_id)
         self.assertFalse(no_pdf[:5].mapped("name"), "every delivered invoice keeps its PDF")
         channels = set(invoices.ar_delivery_log_ids.mapped("channel"))
-        self.assertLessEqual({"email", "ar_portal", "ar_letter"}, channels)
+        self.assertLessEqual({"email", "ar_portal", "ar_letter", "ar_peppol"}, channels)
         self.assertTrue(invoices.filtered(lambda m: m.ar_delivery_state == "held"), "statement customers")
         self.assertTrue(self.env["ar.customer.statement"].search_count([("state", "=", "sent")]))
         self.assertTrue(self.env["ar.dunning.line"].search_count([("state", "=", "done")]), "executed reminders")
-        sent_by = invoices.ar_delivery_log_ids.filtered(lambda log: log.channel == "email")[:1]
+        runs = self.env["ar.dunning.run"].search([("company_id", "=", self.company.id)], order="date")
+        self.assertEqual(runs.mapped("state"), ["done"] * 5 + ["preview"], "the past runs were executed")
+        # an invoice e-mailed on its own (statement customers get theirs in the statement's mail)
+        sent_by = invoices.ar_delivery_log_ids.filtered(
+            lambda log: (
+                log.channel == "email"
+                and log.state == "sent"
+                and log.move_id.message_ids.filtered(lambda m: m.message_type == "comment" and m.attachment_ids)
+            )
+        )[:1]
+        self.assertTrue(sent_by)
         chatter = sent_by.move_id.message_ids.filtered(lambda m: m.message_type == "comment")
         self.assertEqual(chatter[:1].author_id, self.accountant.partner_id, "the accountant sent it, not OdooBot")
 

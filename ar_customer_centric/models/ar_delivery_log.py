@@ -56,7 +56,7 @@ class ArDeliveryLog(models.Model):
         channels = dict(self._fields["channel"]._description_selection(self.env))
         states = dict(self._fields["state"]._description_selection(self.env))
         body = self.env._(
-            "Delivery by %(channel)s: %(state)s",
+            "Delivery (%(channel)s): %(state)s",
             channel=channels.get(self.channel, self.channel),
             state=states[self.state],
         )

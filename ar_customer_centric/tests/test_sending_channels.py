@@ -87,6 +87,9 @@ class TestSendingChannels(SendingCommon):
         self._send(move)
         self.assertRecordValues(self._logs(move), [{"channel": "email", "state": "sent", "is_fallback": True}])
         self.assertIn("fallback", move.message_ids[0].body + "".join(move.message_ids.mapped("body")))
+        # the chatter line reads as a sentence with Odoo's channel label ("by Email")
+        trace = move.message_ids.filtered(lambda m: "ap@noportal.example" in (m.body or ""))[:1]
+        self.assertIn("Delivery (by Email): Delivered", str(trace.body))
         self.assertFalse(self.server.requests, "nothing posted to a network that is not set up")
 
     def test_resend_is_explicit(self):
