@@ -131,14 +131,16 @@ def build(db, with_ar):
             [
                 {
                     "move_type": "out_invoice",
-                    "partner_id": customer.id,
+                    # addressed to the buyer (a contact of the customer): stock Odoo's "pay
+                    # overdue invoices" page lists only the invoices of the user's own partner
+                    "partner_id": contact.id,
                     "invoice_date": today - timedelta(days=10 * (PER_BUYER - j)),
                     "invoice_date_due": today - timedelta(days=10 * (PER_BUYER - j) - 30),
                     "invoice_line_ids": [
                         odoo.Command.create({"name": f"Service {j}", "quantity": 1, "price_unit": 100.0 + j})
                     ],
                 }
-                for customer in customers
+                for contact in contacts
                 for j in range(PER_BUYER)
             ]
         )
@@ -146,7 +148,7 @@ def build(db, with_ar):
         result = []
         Register = env["account.payment.register"]
         for customer in customers:
-            own = moves.filtered(lambda m, c=customer: m.partner_id == c).sorted("invoice_date")
+            own = moves.filtered(lambda m, c=customer: m.commercial_partner_id == c).sorted("invoice_date")
             paid, open_ = own[: PER_BUYER - 5], own[PER_BUYER - 5 :]
             for start in range(0, len(paid), 5):  # one bank transfer per five invoices
                 Register.with_context(active_model="account.move", active_ids=paid[start : start + 5].ids).create(
@@ -155,7 +157,7 @@ def build(db, with_ar):
             if with_ar:
                 url, marker = f"/my/pay-all/{customer._ar_get_pay_all_token()}", "o_ar_pay_all_row"
             else:
-                url, marker = "/my/invoices/overdue", open_[0].name
+                url, marker = "/my/invoices/overdue", 'id="o_payment_form"'
             result.append(
                 {
                     "invoice": open_[-1].id,
