@@ -164,6 +164,9 @@ class TestDunningLaw(ArDunningCommon):
                 self.assertIn("Geachte heer, mevrouw,", body, "rendered in Netherlands Dutch")
                 # what the letter says below the statement table: the request to pay and its consequences
                 text = norm(html2plaintext(body.split("</table>", 1)[1]))
+                # the pay link's token holds digits and dashes too: dates and amounts are read in
+                # the words of the letter, not in its links
+                text = re.sub(r"https?://\S+", "<link>", text)
                 amounts = set(re.findall(r"€ ?[\d.]+,\d{2}|[\d.]+,\d{2} ?€", text))
                 self.assertEqual(amounts, {total, costs}, f"one total to pay and the exact costs only: {text}")
                 self.assertEqual(set(re.findall(r"\d{2}-\d{2}-\d{4}", text)), {end}, text)
