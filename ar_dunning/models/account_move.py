@@ -83,9 +83,10 @@ class AccountMove(models.Model):
 
         Over the limit is Odoo's own test (its credit-limit warning on the draft invoice: receivables,
         what sales orders still have to invoice and this invoice, against the partner's credit limit).
-        The dunning's own charges invoices (context ``ar_dunning_skip_credit_hold``) are not blocked.
+        The dunning's own charges invoices are not blocked: the run posts them as superuser with the
+        context key ``ar_dunning_skip_credit_hold``; the key alone (any RPC call can send it) is not enough.
         """
-        if self.env.context.get("ar_dunning_skip_credit_hold"):
+        if self.env.su and self.env.context.get("ar_dunning_skip_credit_hold"):
             return self.browse()
         invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft")
         if not invoices:

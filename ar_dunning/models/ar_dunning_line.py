@@ -606,7 +606,9 @@ class ArDunningLine(models.Model):
                     }
                 )
             )
-            move.with_context(ar_dunning_skip_credit_hold=True).action_post()
+            # sudo: the run's charges invoice is posted whatever the customer's credit hold (the
+            # hold check trusts its context key only under sudo); scoped to this one invoice
+            move.sudo().with_context(ar_dunning_skip_credit_hold=True).action_post()
             rows.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
             moves |= move
         self.charge_move_id = moves[:1]

@@ -283,6 +283,10 @@ class TestCreditMonitoring(ArDunningCommon):
         self.assertTrue(move.partner_credit_warning, "Odoo's own credit-limit warning stays on the invoice")
         with self.assertRaises(UserError):
             move.action_post()
+        # the dunning's own key for its charges invoices is no way around it for a user (an RPC
+        # call can carry any context)
+        with self.assertRaises(UserError):
+            move.with_context(ar_dunning_skip_credit_hold=True).action_post()
         move.with_context(ar_credit_override_reason="Agreed with the director").action_post()
         self.assertEqual(move.state, "posted")
         self.assertIn("over its credit limit", move.message_ids[0].body)
