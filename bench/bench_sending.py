@@ -164,9 +164,9 @@ def side(db, mixed, ids):
                 Send._generate_and_send_invoices(moves[start : start + BATCH], from_cron=True)
                 cr.commit()
         result = {"seconds": timer.seconds, "queries": timer.queries}
-        result["pdfs"] = env["ir.attachment"].search_count(
-            [("res_model", "=", "account.move"), ("res_id", "in", moves.ids), ("mimetype", "=", "application/pdf")]
-        )
+        # the invoice PDF is a field attachment (res_field): a plain attachment search does not see it
+        moves.invalidate_recordset(["invoice_pdf_report_id"])
+        result["pdfs"] = len(moves.filtered("invoice_pdf_report_id"))
         result["emails"] = env["mail.message"].search_count(
             [("model", "=", "account.move"), ("res_id", "in", moves.ids), ("message_type", "=", "comment")]
         )
