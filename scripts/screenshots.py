@@ -10,7 +10,12 @@ It logs in through Odoo's JSON-RPC (`/web/session/authenticate`), hands the sess
 to Chromium over the DevTools protocol (`websocket-client`), opens each page, waits for the
 web client to settle and saves `Page.captureScreenshot`. The letter PDF is rendered by
 Odoo's report route and turned into a PNG with `pdftoppm`; reminder e-mails are rendered
-from the queued `mail.mail` bodies of the demo's dunning run.
+from the queued `mail.mail` bodies of the demo's dunning run. The invoice e-mail (its "Pay now"
+button) and a sent reminder are shot as the buyer received them, from the mail sink's page.
+Credit monitoring: when the demo has no assessment yet (its nightly cron has not run), the
+set-up asks for one as admin (`ar.credit.risk.action_recompute`, the cron's code for the
+demo company), then shoots the list, the assessment of a customer graded B-E and the risk
+section of that customer's form.
 """
 
 import argparse
@@ -297,17 +302,27 @@ def shot_letter(odoo, out, tmp):
     print(f"    {target.with_suffix('.png').relative_to(REPO)}")
 
 
-def shot_mails(mail_url, browser, out):
+def shot_mails(odoo, mail_url, browser, out):
     """The invoice e-mail and a reminder as the buyer receives them, from make run's mail sink."""
     try:
         mails = requests.get(f"{mail_url}/index.json", timeout=10).json()
     except (requests.RequestException, ValueError):
         print(f"    (no mail sink answering on {mail_url})")
         return
+    # the first mail about an invoice is the invoice itself (later ones: dispute, reminders...)
+    first_of = {}
+    for mail in mails:  # newest first
+        if mail["objects"].startswith("account.move-"):
+            first_of[mail["objects"]] = mail["number"]
+    invoice_mails = set(first_of.values())
+    # reminders carry no X-Odoo-Objects header: they are recognised by the subjects of the sent lines
+    odoo.login("accountant", "accountant")
+    sent = odoo.search_read("ar.dunning.line", [("state", "=", "done"), ("subject", "!=", False)], ["subject"])
+    reminder_subjects = {line["subject"] for line in sent}
     buyer = [m for m in mails if "dekroon" in m["to"]]
     wanted = {
-        "email_invoice.png": lambda m: m["objects"].startswith("account.move-"),
-        "email_reminder.png": lambda m: m["objects"].startswith(("ar.dunning", "res.partner-")),
+        "email_invoice.png": lambda m: m["number"] in invoice_mails,
+        "email_reminder.png": lambda m: m["subject"] in reminder_subjects,
     }
     browser.set_session(mail_url, None)
     for name, test in wanted.items():
@@ -319,7 +334,54 @@ def shot_mails(mail_url, browser, out):
         browser.shot(out / name)
 
 
-SHOTS = ("portal", "guest", "backend", "reminders", "letter", "mails")
+def shot_credit(odoo, browser, out):
+    """Credit monitoring: the list, one customer's assessment and the risk section of its form."""
+    session = odoo.login("admin", "admin")  # a credit controller: the screens show the actions
+    if not odoo.call("ar.credit.risk", "search_count", []):
+        # the nightly assessment has not run yet: run its code for the demo company now
+        odoo.call("ar.credit.risk", "action_recompute", [])
+    browser.set_session(odoo.url, session)
+    browser.goto(f"{odoo.url}/odoo/action-ar_dunning.ar_credit_risk_action", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "credit_monitoring.png")
+    # the buyer's company when it is graded below A, else the riskiest customer (ordered by score)
+    risks = odoo.search_read("ar.credit.risk", [("grade", "!=", "A")], ["partner_id"], limit=1, order="score desc")
+    buyer = odoo.search_read("res.users", [("login", "=", "buyer")], ["partner_id"], limit=1)
+    if buyer:
+        company = odoo.search_read("res.partner", [("id", "=", buyer[0]["partner_id"][0])], ["commercial_partner_id"])
+        mine = odoo.search_read(
+            "ar.credit.risk",
+            [("grade", "!=", "A"), ("partner_id", "=", company[0]["commercial_partner_id"][0])],
+            ["partner_id"],
+            limit=1,
+        )
+        risks = mine or risks
+    if not risks:
+        print("    (no customer graded below A)")
+        return
+    risk = risks[0]
+    browser.goto(
+        f"{odoo.url}/odoo/action-ar_dunning.ar_credit_risk_action/{risk['id']}", ready=WEBCLIENT_READY, settle=3
+    )
+    browser.shot(out / "credit_risk.png")
+    browser.goto(
+        f"{odoo.url}/odoo/action-account.res_partner_action_customer/{risk['partner_id'][0]}",
+        ready=WEBCLIENT_READY,
+        settle=3,
+    )
+    browser.evaluate(
+        "(() => { const t = document.querySelector('.o_notebook .nav-link[name=\"accounting\"]');"
+        " if (t) { t.click(); } })()"
+    )
+    time.sleep(1)
+    browser.evaluate(
+        "(() => { const f = document.querySelector('.o_field_widget[name=\"ar_credit_open\"]');"
+        " if (f) { f.scrollIntoView({block: 'center'}); } })()"
+    )
+    time.sleep(1)
+    browser.shot(out / "credit_customer.png")
+
+
+SHOTS = ("portal", "guest", "backend", "reminders", "letter", "mails", "credit")
 
 
 def main():
@@ -353,7 +415,9 @@ def main():
         if "letter" in only:
             shot_letter(odoo, out, tmp)
         if "mails" in only:
-            shot_mails(args.mail_url.rstrip("/"), browser, out)
+            shot_mails(odoo, args.mail_url.rstrip("/"), browser, out)
+        if "credit" in only:
+            shot_credit(odoo, browser, out)
     finally:
         browser.close()
         shutil.rmtree(tmp, ignore_errors=True)
