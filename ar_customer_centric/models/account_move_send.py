@@ -72,6 +72,25 @@ class AccountMoveSend(models.AbstractModel):
         return applicable
 
     @api.model
+    def _get_default_mail_template_id(self, move):
+        # EXTENDS 'account': the suite's formal invoice and credit note e-mails replace Odoo's
+        # (which greet the customer by name, informally in Dutch). Only Odoo's own default is
+        # replaced: a template chosen in the wizard or kept in the move's sending data never comes
+        # here, one another module returns stays; archiving ours restores Odoo's.
+        template = super()._get_default_mail_template_id(move)
+        if not move or not all(m.is_sale_document() for m in move):
+            return template  # vendor bills, receipts: Odoo's
+        ours = {
+            "account.email_template_edi_invoice": "ar_customer_centric.ar_mail_template_invoice",
+            "account.email_template_edi_credit_note": "ar_customer_centric.ar_mail_template_credit_note",
+        }
+        for odoo_xmlid, ar_xmlid in ours.items():
+            if template == self.env.ref(odoo_xmlid, raise_if_not_found=False):
+                formal = self.env.ref(ar_xmlid, raise_if_not_found=False)
+                return formal if formal and formal.active else template
+        return template
+
+    @api.model
     def _get_default_mail_partner_ids(self, move, mail_template, mail_lang):
         # EXTENDS 'account': the invoice recipients replace the invoice address
         partners = super()._get_default_mail_partner_ids(move, mail_template, mail_lang)

@@ -1,4 +1,7 @@
+import re
+
 from odoo.tests import tagged
+from odoo.tools import format_amount
 
 from .test_portal_common import ArPortalCommon
 
@@ -45,6 +48,90 @@ class TestCustomerLanguage(ArPortalCommon):
         self.assertIn("Met vriendelijke groeten,", body, "nl_BE.po overrides the Netherlands sign-off")
         self.assertIn("staat klaar in uw portaal", rendered["subject"])
         self.assertNotIn(self.buyer_a.name + ",", body, "never the customer's name in the salutation")
+
+    def _default_mail(self, move):
+        """Subject and body account.move.send proposes for the move (the wizard's and the cron's default)."""
+        send = self.env["account.move.send"]
+        template = send._get_default_mail_template_id(move)
+        lang = send._get_default_mail_lang(move, template)
+        body = str(send._get_default_mail_body(move, template, lang))
+        return template, send._get_default_mail_subject(move, template, lang), body
+
+    def test_invoice_and_credit_note_mails_are_formal(self):
+        """Odoo's own invoice e-mail reads "Beste <company>, Hierbij ontvang je jouw factuur ... Gelieve ...":
+        ours greets formally, keeps the number, amount, due date and reference, and is signed."""
+        self.company.ar_structured_reference_type = "be"
+        self.inv_a1.payment_reference = "+++000/0000/00097+++"
+        informal = r"\b(je|jouw|jij|gelieve|tu|ton|ta|du|dein|deine)\b"
+        for lang, salutation, sign_off, words in (
+            (
+                "nl_NL",
+                "Geachte heer, mevrouw,",
+                "Met vriendelijke groet,",
+                ["Bijgaand ontvangt u factuur", "uiterlijk op"],
+            ),
+            (
+                "nl_BE",
+                "Geachte heer, mevrouw,",
+                "Met vriendelijke groeten,",
+                ["In bijlage vindt u factuur", "uiterlijk op"],
+            ),
+            (
+                "fr_BE",
+                "Madame, Monsieur,",
+                "Veuillez agréer, Madame, Monsieur",
+                ["ci-joint la facture", "au plus tard le"],
+            ),
+            (
+                "de_DE",
+                "Sehr geehrte Damen und Herren,",
+                "Mit freundlichen Grüßen",
+                ["anbei erhalten Sie die Rechnung", "bis zum"],
+            ),
+        ):
+            with self.subTest(lang=lang):
+                self.buyer_a.lang = lang
+                template, subject, body = self._default_mail(self.inv_a1)
+                text = re.sub(r"<[^>]+>", " ", body)
+                self.assertIn(salutation, body)
+                self.assertNotIn(self.buyer_a.name + ",", body, "never the customer's name in the salutation")
+                self.assertNotRegex(text.lower(), informal)
+                amount = format_amount(
+                    self.env(context={"lang": lang}), self.inv_a1.amount_total, self.inv_a1.currency_id
+                )
+                self.assertIn(amount, body)
+                self.assertIn(self.inv_a1.name, body)
+                self.assertIn(self.inv_a1.name, subject)
+                self.assertIn("+++000/0000/00097+++", body)
+                for word in words:
+                    self.assertIn(word, text)
+                self.assertIn(sign_off, body)
+                self.assertIn(self.company.name, body.split(sign_off)[1], "signed by the sender")
+                self.assertEqual(template, self.env.ref("ar_customer_centric.ar_mail_template_invoice"))
+
+        self.buyer_a.lang = "nl_NL"
+        refund = self.inv_a1._reverse_moves()
+        refund.action_post()
+        template, subject, body = self._default_mail(refund)
+        self.assertIn("creditnota", subject)
+        self.assertIn("Geachte heer, mevrouw,", body)
+        self.assertIn(f"heeft betrekking op factuur <strong>{self.inv_a1.name}</strong>", body)
+        self.assertNotRegex(body.lower(), informal)
+        self.assertEqual(template, self.env.ref("ar_customer_centric.ar_mail_template_credit_note"))
+
+    def test_a_chosen_mail_template_is_kept(self):
+        """Only Odoo's default is replaced: a template chosen in the wizard stays; archiving ours gives Odoo's."""
+        odoo_template = self.env.ref("account.email_template_edi_invoice")
+        wizard = (
+            self.env["account.move.send.wizard"]
+            .with_context(active_model="account.move", active_ids=self.inv_a1.ids)
+            .create({"move_id": self.inv_a1.id})
+        )
+        self.assertEqual(wizard.template_id, self.env.ref("ar_customer_centric.ar_mail_template_invoice"))
+        wizard.template_id = odoo_template
+        self.assertEqual(wizard._get_sending_settings()["mail_template"], odoo_template)
+        self.env.ref("ar_customer_centric.ar_mail_template_invoice").active = False
+        self.assertEqual(self.env["account.move.send"]._get_default_mail_template_id(self.inv_a1), odoo_template)
 
     def test_mandate_form_shows_the_epc_text_of_each_scheme(self):
         for lang, core, b2b in (
