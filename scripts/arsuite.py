@@ -482,6 +482,16 @@ def odoo_install(pg, db, modules, log_path, demo=False, extra=(), env=None):
     return bad
 
 
+def install_demo_book(pg, db, log_path, env):
+    """Install ar_suite with the demo book into db (make run's database, the demo walk's template).
+
+    Returns None when ar_suite is installed, else the WARNING/ERROR lines of Odoo's log."""
+    bad = odoo_install(
+        pg, db, [UMBRELLA, *TEST_EXTRA_MODULES], log_path, demo=True, extra=[f"--load-language={DEMO_LANGS}"], env=env
+    )
+    return None if module_installed(pg, db, UMBRELLA) else bad
+
+
 # --------------------------------------------------------------------------------------
 # make run
 # --------------------------------------------------------------------------------------
@@ -555,16 +565,8 @@ def cmd_run(args):
                 AR_DEMO_CXML_URL=f"http://127.0.0.1:{MAIL_PORT}/cxml/inbound",
                 AR_DEMO_BASE_URL=f"http://127.0.0.1:{HTTP_PORT}",
             )
-            bad = odoo_install(
-                pg,
-                DEMO_DB,
-                [UMBRELLA, *TEST_EXTRA_MODULES],
-                log_path,
-                demo=True,
-                extra=[f"--load-language={DEMO_LANGS}"],
-                env=env,
-            )
-            if not module_installed(pg, DEMO_DB, UMBRELLA):
+            bad = install_demo_book(pg, DEMO_DB, log_path, env)
+            if bad is not None:
                 die(f"Installing ar_suite failed; see {log_path}:\n" + "\n".join(bad[-20:]))
             stamp.write_text(digest)
         elif not stamp.exists() or stamp.read_text() != digest:
@@ -800,16 +802,8 @@ def ensure_demo_template(pg):
         log_path = LOG_DIR / "template-demo.log"
         # no mail sink here: the demo's mails stay queued; its cXML endpoint runs in-process
         env = {k: v for k, v in os.environ.items() if not k.startswith("AR_DEMO_")}
-        bad = odoo_install(
-            pg,
-            build,
-            [UMBRELLA, *TEST_EXTRA_MODULES],
-            log_path,
-            demo=True,
-            extra=[f"--load-language={DEMO_LANGS}"],
-            env=env,
-        )
-        if not module_installed(pg, build, UMBRELLA):
+        bad = install_demo_book(pg, build, log_path, env)
+        if bad is not None:
             drop_db(pg, build)
             die(f"The demo database could not be built; see {log_path}:\n" + "\n".join(bad[-20:]), code=1)
         rename_db(pg, build, name)
