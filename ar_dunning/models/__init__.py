@@ -10,5 +10,6 @@ from . import ar_dunning_kpi
 from . import res_company
 from . import res_config_settings
 from . import ir_module
+from . import ir_qweb
 from . import ar_credit_risk
 from . import ar_credit_risk_history

@@ -10,6 +10,7 @@ from odoo.tools import format_amount, format_date
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
 from .ar_dunning_policy import TONE_SELECTION
+from .ir_qweb import COMPILE_CACHE_KEY
 
 _logger = logging.getLogger(__name__)
 LETTER_REF_RE = re.compile(r"ARDL-(\d+)-R")
@@ -393,7 +394,9 @@ class ArDunningLine(models.Model):
         self.item_ids.fetch(["move_id", "date_maturity", "days_overdue", "amount_residual", "interest", "fee"])
         self.item_ids.move_id.fetch(["name", "invoice_date"])
         (self.partner_id | self.contact_id).fetch(["name", "email", "lang", "country_id"])
-        # 1. render subject and body per template (grouped by language inside mail.template)
+        # 1. render subject and body per template (grouped by language inside mail.template),
+        # each inline body compiled once for the batch, not once per reminder
+        compiled = {}
         for template, lines in self.grouped(lambda x: x.level_id._get_template(x.tone)).items():
             if not template:
                 raise UserError(
@@ -401,7 +404,9 @@ class ArDunningLine(models.Model):
                         "Level %(level)s has no template: set one per tone on the level.", level=lines[0].level_id.name
                     )
                 )
-            rendered = template._generate_template(lines.ids, ["subject", "body_html"])
+            rendered = template.with_context(**{COMPILE_CACHE_KEY: compiled})._generate_template(
+                lines.ids, ["subject", "body_html"]
+            )
             for line in lines:
                 line.write(
                     {"subject": rendered[line.id].get("subject"), "body_html": rendered[line.id].get("body_html")}
@@ -525,6 +530,14 @@ class ArDunningLine(models.Model):
                 uris.append(str(uri))
         return uris
 
+    def _ar_letter_starts(self, reader, markers):
+        """[(first page index, line id)] of the letters of self found in the PDF, in page order."""
+        starts = {}
+        for index, page in enumerate(reader.pages):
+            for match in LETTER_REF_RE.finditer(" ".join(markers(page))):
+                starts.setdefault(int(match.group(1)), index)
+        return sorted((page, line_id) for line_id, page in starts.items() if line_id in self.ids)
+
     def _render_letters(self):
         """{line_id: pdf bytes} for the lines in self, in ONE wkhtmltopdf call.
 
@@ -542,14 +555,15 @@ class ArDunningLine(models.Model):
         if len(self) == 1:
             return {self.id: pdf}
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        starts = {}
-        for index, page in enumerate(reader.pages):
-            # the reference is a link (kept by every wkhtmltopdf build); its text is only
-            # extractable when no web font is embedded
-            markers = [*self._ar_page_link_uris(page), page.extract_text() or ""]
-            for match in LETTER_REF_RE.finditer(" ".join(markers)):
-                starts.setdefault(int(match.group(1)), index)
-        order = sorted((page, line_id) for line_id, page in starts.items() if line_id in self.ids)
+        # the reference is a link (kept by every wkhtmltopdf build), read from the page's
+        # annotations; its text is only extractable when no web font is embedded, and parsing
+        # every page's content stream for it costs more than rendering the PDF: text is read
+        # only when the links do not identify every letter
+        order = self._ar_letter_starts(reader, self._ar_page_link_uris)
+        if len(order) != len(self):
+            order = self._ar_letter_starts(
+                reader, lambda page: [*self._ar_page_link_uris(page), page.extract_text() or ""]
+            )
         if len(order) != len(self):
             _logger.warning("dunning letters: could not split the batch PDF, rendering one letter per call")
             return {line.id: line._render_letters()[line.id] for line in self}
