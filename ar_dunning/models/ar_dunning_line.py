@@ -55,6 +55,13 @@ class ArDunningLine(models.Model):
     tone = fields.Selection(TONE_SELECTION, required=True)
     tone_explanation = fields.Text()
     legal_regime = fields.Selection(LEGAL_REGIMES, required=True, default="b2b")
+    law_country_id = fields.Many2one(
+        "res.country",
+        string="Governing Law",
+        readonly=True,
+        help="Whose late-payment law this reminder applies: a consumer's own country; for a business customer the "
+        "law your contract chose (the customer's Governing Law), else your company's (Rome I Regulation, art. 4).",
+    )
     item_ids = fields.One2many("ar.dunning.item", "line_id", string="Invoices")
     currency_id = fields.Many2one(
         "res.currency",
@@ -160,7 +167,16 @@ class ArDunningLine(models.Model):
         for line in self:
             line.fourteen_day_letter = line.legal_regime == "nl_b2c" and line.first_notice and bool(line.fee_announced)
 
-    @api.depends("legal_regime", "first_notice", "notice_end", "fee_announced", "fee_total", "interest_total", "lang")
+    @api.depends(
+        "legal_regime",
+        "law_country_id",
+        "first_notice",
+        "notice_end",
+        "fee_announced",
+        "fee_total",
+        "interest_total",
+        "lang",
+    )
     def _compute_legal_text(self):
         for line in self:
             line.legal_text = line.with_context(lang=line.lang)._ar_legal_sentences() or False
@@ -176,7 +192,7 @@ class ArDunningLine(models.Model):
 
         company = self.company_id
         regime = self.legal_regime
-        country = self.partner_id.commercial_partner_id.country_id.code
+        country = self.law_country_id.code
         charges = bool(self.fee_total or self.interest_total)
         sentences = []
         if regime == "be_b2c" and self.first_notice:

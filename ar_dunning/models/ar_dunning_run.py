@@ -321,7 +321,7 @@ class ArDunningRun(models.Model):
     def _interest_periods(self, rates, partner, ctype):
         """(periods, country and type to name when a rate is missing) for one customer."""
         company = self.company_id
-        country = partner.country_id
+        country = partner._ar_dunning_law_country(company)
         if country.code == "BE" and ctype == "b2c" and company.ar_dunning_be_b2c_clause:
             # art. XIX.4 § 1 CEL: the clause's rate, at most the rate of the Law of 2 Aug 2002
             periods = [
@@ -359,7 +359,7 @@ class ArDunningRun(models.Model):
         elif regime == "nl_b2c":
             # art. 6:119 BW interest from the due date; costs only after the 14-day letter's period
             fee_allowed = bool(notice) and self.date > nl_b2c_period(*notice)[1]
-        elif partner.country_id.code == "DE":
+        elif partner._ar_dunning_law_country(self.company_id).code == "DE":
             received = None
             if notice:
                 received = notice[0] + timedelta(days=DE_LETTER_DAYS if notice[1] == "letter" else 1)
@@ -495,9 +495,10 @@ class ArDunningRun(models.Model):
 
     def _fee_rule(self, partner, ctype, fee_rules):
         company = self.company_id
-        if partner.country_id.code == "NL" and ctype == "b2b" and company.ar_dunning_nl_b2b_fee_rule_id:
+        country = partner._ar_dunning_law_country(company)
+        if country.code == "NL" and ctype == "b2b" and company.ar_dunning_nl_b2b_fee_rule_id:
             return company.ar_dunning_nl_b2b_fee_rule_id  # another rule agreed with business customers
-        return fee_rules._find(partner.country_id, ctype)
+        return fee_rules._find(country, ctype)
 
     def _prepare_line_vals(
         self, partner, policy, level, *, net, items, tone_info, rates_rules, ladder, history=None, open_lines=None
@@ -510,7 +511,8 @@ class ArDunningRun(models.Model):
         totals only; the reminder itself states one total per currency (``_ar_currency_totals``).
         """
         ctype = partner._ar_dunning_customer_type()
-        country = partner.country_id.code
+        law_country = partner._ar_dunning_law_country(self.company_id)
+        country = law_country.code
         regime = f"{country.lower()}_b2c" if ctype == "b2c" and country in ("BE", "NL", "DE") else ctype
         score, tone, explanation = tone_info
         if not partner.ar_dunning_tone_override:
@@ -606,6 +608,7 @@ class ArDunningRun(models.Model):
             "tone": tone,
             "tone_explanation": explanation,
             "legal_regime": regime,
+            "law_country_id": law_country.id,
             "currency_id": currency.id,
             "multi_currency": len(currencies) > 1,
             "amount_overdue": total("amount_residual"),

@@ -53,6 +53,15 @@ class ResPartner(models.Model):
         help="Whether the payment date was agreed in the contract with this German customer (§ 286(2) BGB: "
         "default from the day after the due date). Empty: the company's setting.",
     )
+    ar_dunning_governing_law_id = fields.Many2one(
+        "res.country",
+        string="Governing Law",
+        company_dependent=True,
+        groups="account.group_account_invoice",
+        help="The country whose law your contract with this business customer chose, when it is not your "
+        "company's. Empty: your company's country, the seller's law (Rome I Regulation, art. 4(1)(a) and (b)). "
+        "Not used for consumers: their own country's protective rules apply (art. 6).",
+    )
     ar_dunning_tone_score = fields.Float(
         string="Payment Score", compute="_compute_ar_dunning_tone", groups="account.group_account_invoice"
     )
@@ -464,6 +473,23 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id
         return "b2b" if (partner.is_company or partner.vat) else "b2c"
+
+    def _ar_dunning_law_country(self, company):
+        """Country whose late-payment law governs what ``company`` may claim from this customer.
+
+        Regulation (EC) No 593/2008 (Rome I), OJ L 177, 4.7.2008, p. 6:
+        - consumers: the law of their habitual residence (art. 6(1)); a chosen law may not take away its
+          protective rules (art. 6(2)), so their own country's rules always apply here;
+        - business customers: the law the contract chose (art. 3), else the seller's or service provider's
+          law (art. 4(1)(a) and (b)), i.e. of the company's central administration (art. 19(1)).
+        An empty result (no company country) makes the run block the claim: a rate is never guessed.
+        """
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        if partner._ar_dunning_customer_type() == "b2c":
+            return partner.country_id
+        chosen = partner.with_company(company).ar_dunning_governing_law_id
+        return chosen or company.account_fiscal_country_id or company.country_id
 
     def _ar_dunning_de_date_agreed(self, company):
         """§ 286(2) no. 1 BGB: was the payment date agreed with this customer (customer, else company setting)?"""

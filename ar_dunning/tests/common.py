@@ -22,6 +22,8 @@ class ArDunningCommon(AccountTestInvoicingCommon):
         )
         cls.company = cls.company_data["company"]
         cls.company.email = "credit@company.example"
+        # a Belgian seller: its law governs its business customers' contracts unless they chose another (Rome I art. 4)
+        cls.change_company_country(cls.company, cls.env.ref("base.be"))
         cls.policy = cls.company._ar_dunning_create_default_policy()
         cls.level1, cls.level2, cls.level3 = cls.policy._get_ladder()
         be, nl, de = cls.env.ref("base.be"), cls.env.ref("base.nl"), cls.env.ref("base.de")
@@ -45,6 +47,8 @@ class ArDunningCommon(AccountTestInvoicingCommon):
                 "email": "buchhaltung@mueller.example",
             }
         )
+        # the German rules (§ 286, § 288 BGB) are tested through this customer: its contract chose German law
+        cls.de_b2b.with_company(cls.company).ar_dunning_governing_law_id = de
 
     @classmethod
     def _invoice(cls, partner, amount, due, move_type="out_invoice", post=True):

@@ -99,6 +99,9 @@ class TestDunningCurrency(ArDunningCommon):
                 "email": "fin@jansen.example",
             }
         )
+        nl_b2b.with_company(self.company).ar_dunning_governing_law_id = self.env.ref(
+            "base.nl"
+        )  # chosen in the contract
         invoice = self._usd_invoice(nl_b2b, 5000, date(2026, 2, 10))
         invoice.ar_dunning_level_id = self.level1
         line = self._run(partners=nl_b2b).line_ids

@@ -105,6 +105,9 @@ class TestDunningLaw(ArDunningCommon):
                 "email": "admin@jansen.example",
             }
         )
+        nl_b2b.with_company(self.company).ar_dunning_governing_law_id = self.env.ref(
+            "base.nl"
+        )  # chosen in the contract
         for amount in (100, 150):
             self._invoice(nl_b2b, amount, self._days(20)).ar_dunning_level_id = self.level1
         run = self._run(partners=nl_b2b)
@@ -117,6 +120,36 @@ class TestDunningLaw(ArDunningCommon):
         self.company.ar_dunning_nl_b2b_fee_rule_id = self.env.ref("ar_dunning.fee_b2b_eu")
         run = self._run(partners=nl_b2b)
         self.assertEqual(run.line_ids.fee_total, 80.0)
+
+    def test_business_customer_abroad_follows_the_sellers_law(self):
+        """Rome I art. 4(1)(a)/(b): without a chosen law, the Belgian seller's law governs a Dutch buyer's contract."""
+        be, nl = self.env.ref("base.be"), self.env.ref("base.nl")
+        nl_b2b = self.env["res.partner"].create(
+            {"name": "Bakkerij Jansen BV", "is_company": True, "country_id": nl.id, "email": "admin@jansen.example"}
+        )
+        for amount in (100, 150):
+            self._invoice(nl_b2b, amount, self._days(20)).ar_dunning_level_id = self.level1
+        line = self._run(partners=nl_b2b).line_ids
+        self.assertEqual(line.law_country_id, be)
+        # Belgian law (art. 6 Law of 2 Aug 2002): EUR 40 per late invoice, not the Dutch WIK scale's EUR 40 once
+        self.assertEqual(line.fee_total, 80.0)
+        # and its rate: 10.5 % in H1 2026 (art. 5 Law of 2 Aug 2002), 20 days from the day after the due date
+        self.assertEqual(line.interest_total, round(100 * 0.105 * 20 / 365, 2) + round(150 * 0.105 * 20 / 365, 2))
+        self.assertNotIn("6:119a", line.legal_text or "")
+        # the contract chose Dutch law: the WIK scale on the total principal and art. 6:119a BW
+        nl_b2b.with_company(self.company).ar_dunning_governing_law_id = nl
+        line = self._run(partners=nl_b2b).line_ids
+        self.assertEqual(line.law_country_id, nl)
+        self.assertEqual(line.fee_total, 40.0)
+        self.assertIn("6:119a", line.legal_text)
+
+    def test_consumer_abroad_keeps_own_law(self):
+        """Rome I art. 6: a consumer keeps the protective rules of their own country, whatever the terms chose."""
+        self.nl_b2c.with_company(self.company).ar_dunning_governing_law_id = self.env.ref("base.be")
+        self._invoice(self.nl_b2c, 1000, self._days(5))
+        line = self._run(partners=self.nl_b2c).line_ids
+        self.assertEqual(line.law_country_id, self.env.ref("base.nl"))
+        self.assertEqual(line.legal_regime, "nl_b2c")
 
     def test_dutch_consumer_costs_capped_by_the_letter(self):
         self._invoice(self.nl_b2c, 1000, self._days(5))
