@@ -162,16 +162,21 @@ class OdooProcess:
         tmp.rename(self.cmd_dir / f"{self.sent}.py")
         self.sent += 1
 
-    def result(self, timeout=240):
-        """The result of the last script sent."""
+    def result(self, timeout=240, check=True):
+        """The result of the last script sent; with ``check=False`` a failed script's result
+        (``{"error": traceback}``) is returned instead of raised."""
         with self.changed:
             self.changed.wait_for(lambda: len(self.results) >= self.sent or not self.alive(), timeout)
         if len(self.results) < self.sent:
             raise AssertionError(f"{self.name}: no result within {timeout}s:\n{self.output()}")
         res = self.results[self.sent - 1]
+        if check:
+            self.check(res)
+        return res
+
+    def check(self, res):
         if "error" in res:
             raise AssertionError(f"{self.name} failed:\n{res['error']}\n{self.output()}")
-        return res
 
     def run(self, script, timeout=240):
         self.send(script)
@@ -194,10 +199,23 @@ class OdooProcess:
 
 
 def run_together(proc_a, proc_b, script_a, script_b, timeout=240):
-    """Both (loaded, idle) processes start their script at the same instant."""
+    """Both (loaded, idle) processes start their script at the same instant.
+
+    Returns both results, a failed script's included (``{"error": ...}``): a test first counts
+    what reached the outside world (a worker that fails after its request went out has still
+    sent it), then requires both runs to have succeeded and overlapped (``succeeded_together``).
+    """
     proc_a.send(script_a)
     proc_b.send(script_b)
-    return [proc_a.result(timeout), proc_b.result(timeout)]
+    return [proc_a.result(timeout, check=False), proc_b.result(timeout, check=False)]
+
+
+def succeeded_together(proc_a, proc_b, results):
+    """Both scripts ended without error, and their runs overlapped in time."""
+    proc_a.check(results[0])
+    proc_b.check(results[1])
+    a, b = results
+    assert a["start"] < b["end"] and b["start"] < a["end"], f"the two runs did not overlap: {results}"
 
 
 def backends_waiting_on_lock(cfg, pid):
