@@ -137,7 +137,15 @@ class ArDunningLine(models.Model):
     body_html = fields.Html(readonly=True, sanitize=False)
     mail_id = fields.Many2one("mail.mail", readonly=True, index="btree_not_null")
     pdf_id = fields.Many2one("ir.attachment", string="Statement PDF", readonly=True)
-    charge_move_id = fields.Many2one("account.move", string="Charges Invoice", readonly=True)
+    charge_move_ids = fields.Many2many(
+        "account.move",
+        "ar_dunning_line_charge_move_rel",
+        "line_id",
+        "move_id",
+        string="Charges Invoices",
+        readonly=True,
+        help="The invoices of the interest and fees this reminder claimed: one per currency.",
+    )
     payment_deadline = fields.Date(compute="_compute_payment_deadline")
     pay_url = fields.Char(compute="_compute_pay_url")
     statement_item_ids = fields.Many2many(
@@ -641,5 +649,5 @@ class ArDunningLine(models.Model):
             move.sudo().with_context(ar_dunning_skip_credit_hold=True).action_post()
             rows.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
             moves |= move
-        self.charge_move_id = moves[:1]
+        self.charge_move_ids = moves
         return moves

@@ -270,7 +270,7 @@ class ArDunningRun(models.Model):
             ["move_id", "date", "line_id", "interest", "fee"],
             order="date, id",
         )
-        done.line_id.fetch(["channel_email", "charge_move_id", "fee_announced", "partner_id"])
+        done.line_id.fetch(["channel_email", "charge_move_ids", "fee_announced", "partner_id"])
         notice, invoiced, announced = {}, defaultdict(lambda: [0.0, 0.0]), {}
         for move in moves:
             # reminders recorded on the invoice without a run (imported history): assume a letter,
@@ -281,7 +281,7 @@ class ArDunningRun(models.Model):
             line = item.line_id
             if notice.get(item.move_id.id, (date.max,))[0] >= item.date:
                 notice[item.move_id.id] = (item.date, "email" if line.channel_email else "letter")
-            if line.charge_move_id:
+            if line.charge_move_ids:
                 invoiced[item.move_id.id][0] += item.interest
                 invoiced[item.move_id.id][1] += item.fee
             if line.fee_announced:

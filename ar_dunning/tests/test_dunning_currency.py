@@ -84,6 +84,10 @@ class TestDunningCurrency(ArDunningCommon):
             sorted((m.currency_id.name, m.amount_total) for m in charges),
             [("EUR", round(interest_eur + 40.0, 2)), ("USD", round(interest_usd + 50.0, 2))],
         )
+        # the reminder links both, each invoice its own currency's
+        self.assertEqual(line.charge_move_ids, charges)
+        self.assertEqual(usd_invoice.ar_dunning_charge_move_id.currency_id, self.usd)
+        self.assertEqual(eur_invoice.ar_dunning_charge_move_id.currency_id, self.eur)
         # two weeks later, the final notice charges neither EUR 40 again (already invoiced), in no currency
         line3 = self._run(on_date=self.RUN_DATE + timedelta(days=14), partners=self.be_b2b).line_ids
         self.assertEqual(line3.level_id, self.level3)

@@ -253,7 +253,7 @@ class TestDunningLaw(ArDunningCommon):
         run = self._run(partners=self.de_b2b, execute=True)
         line2 = run.line_ids
         self.assertEqual(line2.fee_total, 40.0)
-        self.assertTrue(line2.charge_move_id)
+        self.assertTrue(line2.charge_move_ids)
         run = self._run(on_date=self.RUN_DATE + timedelta(days=14), partners=self.de_b2b)
         line3 = run.line_ids
         self.assertEqual(line3.level_id, self.level3)

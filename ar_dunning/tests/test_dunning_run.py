@@ -190,7 +190,7 @@ class TestDunningRun(ArDunningCommon):
             [("res_model", "=", "res.partner"), ("res_id", "=", self.de_b2b.id)]
         )
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
-        charges = line.charge_move_id
+        charges = line.charge_move_ids
         self.assertEqual(charges.state, "posted")
         self.assertAlmostEqual(charges.amount_total, line.interest_total + line.fee_total)
         with self.assertRaisesRegex(UserError, "credit hold"):
