@@ -19,7 +19,10 @@ def migrate(cr, version):
     # a reminder links all its charges invoices (one per currency), no longer only the first; for older
     # reminders only the first one was recorded
     cr.execute(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = 'ar_dunning_line' AND column_name = 'charge_move_id'"
+        """
+        SELECT 1 FROM information_schema.columns
+         WHERE table_name = 'ar_dunning_line' AND column_name = 'charge_move_id'
+        """
     )
     if cr.fetchone():
         cr.execute(
