@@ -17,6 +17,8 @@ class TestCustomerLanguage(ArPortalCommon):
         for code in codes:
             cls.env["res.lang"]._activate_lang(code)
         cls.env["ir.module.module"]._get("ar_customer_centric")._update_translations(codes, overwrite=True)
+        # Odoo's own labels ("Betaal nu", "Payer maintenant") are there, as on a real database
+        cls.env["ir.module.module"]._get("account_payment")._update_translations(codes, overwrite=True)
 
     def _label(self, kind, lang, reference=""):
         self.company.ar_structured_reference_type = kind
@@ -156,3 +158,26 @@ class TestCustomerLanguage(ArPortalCommon):
                 self.assertLess(page.index(core), b2b_at)
                 self.assertLess(b2b_at, page.index(b2b), "B2B text under the B2B choice")
                 self.assertGreaterEqual(page.count(self.company.name), 4, "the creditor is named in both texts")
+
+    def test_portal_pay_button_has_our_label(self):
+        """account_payment's "Pay Now" button on the invoice page reads as our e-mail's button, in the
+        buyer's language; Odoo's link to its payment dialog stays."""
+        for lang, ours, odoos in (
+            ("en_US", "Pay now", "Pay Now"),
+            ("nl_NL", "Nu betalen", "Betaal nu"),
+            ("nl_BE", "Nu betalen", "Betaal nu"),
+            ("fr_BE", "Payer maintenant", "Payer maintenant"),
+            ("de_DE", "Jetzt bezahlen", "Jetzt bezahlen"),
+        ):
+            with self.subTest(lang=lang):
+                self.contact_a.lang = lang
+                self.env.registry.clear_cache()
+                self.authenticate("portal_a", "portal_a")
+                page = self.url_open(f"/my/invoices/{self.inv_a1.id}").text
+                button = re.search(r'<a[^>]*data-bs-target="#pay_with"[^>]*>(.*?)</a>', page, flags=re.S)
+                self.assertTrue(button, "account_payment's pay button is on the page")
+                self.assertIn("o_ar_pay_now", button.group(0))
+                label = re.sub(r"<[^>]+>|\s+", " ", button.group(1)).strip()
+                self.assertEqual(label, ours)
+                if odoos != ours:
+                    self.assertNotIn(odoos, page)
