@@ -370,6 +370,12 @@ class AccountMoveSend(models.AbstractModel):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
+            # from the invoice's salesperson or the company, as the template's email_from says, never from
+            # whoever runs the sending (OdooBot for the cron)
+            author_id=(move.invoice_user_id.partner_id or move.company_id.partner_id).id,
+            email_from=template._render_field("email_from", move.ids)[move.id],
+            # the layout's header says "Your Invoice", not the model's name ("Journal Entry"), as core's sending
+            model_description=move.with_context(lang=lang).type_name,
         )
         move._ar_log_delivery(
             "ar_portal", "sent", destination=", ".join(recipients.mapped("email")), is_fallback=is_fallback

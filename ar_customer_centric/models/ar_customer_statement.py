@@ -281,6 +281,11 @@ class ArCustomerStatement(models.Model):
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 email_layout_xmlid="mail.mail_notification_light",
+                # from the company, as the template's email_from says, never from the cron's OdooBot
+                author_id=self.company_id.partner_id.id,
+                email_from=template._render_field("email_from", self.ids)[self.id],
+                # the layout's header: "Your statement of account", not the model's name
+                model_description=self.with_context(lang=lang).env._("Statement of account"),
             )
             log = Log.create(
                 {

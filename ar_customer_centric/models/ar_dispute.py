@@ -154,7 +154,8 @@ class ArDispute(models.Model):
                     max=MAX_DISPUTE_MESSAGE,
                 )
             )
-        dispute = self.create(
+        # the responsible gets the to-do activity's mail, not a second "you have been assigned" one
+        dispute = self.with_context(mail_auto_subscribe_no_notify=True).create(
             {
                 "move_id": move.id,
                 "reason": reason,
@@ -167,12 +168,16 @@ class ArDispute(models.Model):
             self.env._("Dispute: %(reason)s", reason=reasons[reason]),
             message.strip(),
         )
+        # the buyer's own words, shown in the invoice's portal thread; not e-mailed back to the buyer's
+        # side (who follow the invoice): the acknowledgement below is their one mail, the accountant's is
+        # the activity
         move.message_post(
             body=body,
             author_id=author.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             attachment_ids=(attachments or self.env["ir.attachment"]).ids,
+            notify_skip_followers=True,
         )
         dispute.message_post(
             body=body,
@@ -190,14 +195,27 @@ class ArDispute(models.Model):
         if not template:
             return
         for dispute in self:
-            rendered = template._render_field("body_html", dispute.ids, compute_lang=True)
-            subject = template._render_field("subject", dispute.ids, compute_lang=True)
-            dispute.move_id.message_post(
+            lang = template._render_lang(dispute.ids)[dispute.id]
+            # sudo: rendering a company mail template for a buyer-side (portal) request, as the invoice mails
+            tmpl = template.sudo().with_context(lang=lang)
+            rendered = tmpl._render_field("body_html", dispute.ids, compute_lang=True)
+            subject = tmpl._render_field("subject", dispute.ids, compute_lang=True)[dispute.id]
+            move = dispute.move_id
+            # one mail to the buyer's contact: not also to the followers of the invoice (the buyer's company
+            # and contacts follow it), from the company's side even when the buyer's request posts it
+            move.message_post(
                 body=rendered[dispute.id],
-                subject=subject[dispute.id],
+                subject=" ".join((subject or "").split()),
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=(dispute.raised_by_id or dispute.partner_id).ids,
+                notify_skip_followers=True,
+                # posted during the buyer's own portal request, Odoo takes the buyer as the real author and
+                # would skip them: the recipient is named in partner_ids, nobody else is notified
+                notify_author=True,
+                author_id=(dispute.user_id.partner_id or dispute.company_id.partner_id).id,
+                email_layout_xmlid="mail.mail_notification_light",
+                model_description=move.with_context(lang=lang).type_name,
             )
 
     def _check_open(self):
