@@ -292,7 +292,13 @@ class ArDunningLine(models.Model):
         company = self.company_id
         regime = self.legal_regime
         sentences = []
-        if self.partner_id._ar_dunning_de_date_agreed(company):
+        # A German first reminder is a Zahlungserinnerung: friendly, it claims no default (Verzug). The default
+        # and its legal ground are stated from the second level on, the real Mahnung; the interest engine
+        # still counts the default from the receipt of the first reminder (§ 286(1) BGB: any clear request to
+        # pay after the due date is a Mahnung, whatever its tone).
+        if self._ar_is_first_level():
+            pass
+        elif self.partner_id._ar_dunning_de_date_agreed(company):
             sentences.append(
                 env._(
                     "The payment date was agreed in our contract: you have been in default since the day after "
@@ -300,7 +306,11 @@ class ArDunningLine(models.Model):
                 )
             )
         elif self.first_notice:
-            sentences.append(env._("With this reminder you are in default of payment (§ 286(1) BGB)."))
+            sentences.append(env._("With the receipt of this reminder you are in default of payment (§ 286(1) BGB)."))
+        else:
+            sentences.append(
+                env._("You have been in default of payment since the receipt of our first reminder (§ 286(1) BGB).")
+            )
         if self.interest_total:
             sentences.append(
                 env._(
@@ -312,6 +322,11 @@ class ArDunningLine(models.Model):
         if self.fee_total and regime == "b2b":
             sentences.append(env._("The fee is the lump sum for late payment of EUR 40 per invoice (§ 288(5) BGB)."))
         return sentences
+
+    def _ar_is_first_level(self):
+        """The level is its policy's first (the friendly payment reminder, not yet a formal notice)."""
+        self.ensure_one()
+        return self.level_id == self.policy_id._get_ladder()[:1]
 
     def _ar_currency_totals(self):
         """{currency: {"overdue", "interest", "fee"}} of the invoices the reminder claims, each in its currency."""
@@ -407,6 +422,18 @@ class ArDunningLine(models.Model):
                 }
             )
 
+    def _ar_letter_name(self):
+        """The letter's file name without extension, as the customer reads it: the level's name in the
+        customer's language (glossary: Herinnering, Rappel de paiement, Zahlungserinnerung, 1. Mahnung ...)
+        and the reference printed at the top of the letter."""
+        self.ensure_one()
+        return f"{self.level_id.with_context(lang=self.lang).name} {self._ar_letter_reference()}"
+
+    def _ar_letter_reference(self):
+        """The reference printed on the letter; the run splits the batch PDF on it (LETTER_REF_RE)."""
+        self.ensure_one()
+        return f"ARDL-{self.id}-R"
+
     def _execute_batch(self):
         """Render, queue and record one batch of reminders. Runs inside a savepoint."""
         if not self:
@@ -442,9 +469,7 @@ class ArDunningLine(models.Model):
         attachments = env["ir.attachment"].create(
             [
                 {
-                    "name": env._(
-                        "%(level)s - %(partner)s.pdf", level=line.level_id.name, partner=line.partner_id.name
-                    ),
+                    "name": f"{line._ar_letter_name()}.pdf",
                     "raw": pdfs[line.id],
                     "res_model": line._name,
                     "res_id": line.id,

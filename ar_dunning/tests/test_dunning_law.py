@@ -224,13 +224,14 @@ class TestDunningLaw(ArDunningCommon):
         # e-mail of 3 Feb received 4 Feb: interest 5 to 17 Feb (13 days) at 10.27 %, and the Verzugspauschale
         self.assertEqual(line.interest_total, round(10000 * 0.1027 * 13 / 365, 2))
         self.assertEqual(line.fee_total, 40.0)
-        self.assertIn(
-            "§ 286(1) BGB",
-            first_body := self.env["ar.dunning.line"]
-            .search([("partner_id", "=", self.de_b2b.id), ("state", "=", "done")])
-            .body_html,
-        )
-        self.assertNotIn("without a further reminder", first_body)
+        # the first reminder is a friendly Zahlungserinnerung: it claims no default; the second level, the
+        # real Mahnung, states it and its ground
+        first = self.env["ar.dunning.line"].search([("partner_id", "=", self.de_b2b.id), ("state", "=", "done")])
+        self.assertTrue(first.first_notice)
+        self.assertNotIn("default", first.body_html)
+        self.assertNotIn("§ 286", first.body_html)
+        self.assertIn("in default of payment since the receipt of our first reminder (§ 286(1) BGB)", line.legal_text)
+        self.assertNotIn("without a further reminder", line.legal_text)
         # agreed payment date for this customer: from the day after the due date (17 days)
         self.de_b2b.with_company(self.company).ar_dunning_de_agreed_date = "agreed"
         run = self._run(on_date=date(2026, 2, 17), partners=self.de_b2b)

@@ -1,4 +1,5 @@
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ArDunningCommon
 
@@ -73,3 +74,29 @@ class TestDunningMailLang(ArDunningCommon):
         self.env["res.lang"]._activate_lang("fr_CH")
         self.env["ir.module.module"]._get("ar_dunning")._update_translations(["fr_CH"])
         self.assertEqual(self.level1.with_context(lang="fr_CH").name, "Friendly nudge")
+
+    def test_letter_file_name_in_the_customer_language(self):
+        """The reminder PDF is named after the level in the customer's language and the letter's reference;
+        a German first reminder claims no default (Verzug)."""
+        self.level1.action_letter = True
+        names = {"nl_BE": "Herinnering", "fr_BE": "Rappel de paiement", "de_DE": "Zahlungserinnerung"}
+        for code, level_name in names.items():
+            with self.subTest(lang=code):
+                partner = self.env["res.partner"].create(
+                    {"name": f"Klant {code}", "lang": code, "email": f"{code}@x.example", "is_company": True}
+                )
+                if code == "de_DE":
+                    partner.country_id = self.env.ref("base.de")
+                self._invoice(partner, 1234.56, self._days(5))
+                line = self._run(partners=partner, execute=True).line_ids
+                self.assertEqual(line.state, "done")
+                self.assertEqual(line.pdf_id.name, f"{level_name} ARDL-{line.id}-R.pdf")
+                report = self.env.ref("ar_dunning.action_report_dunning_letter")
+                # printed from the back office (the report's download name), whatever the user's language
+                self.assertEqual(
+                    safe_eval(report.print_report_name, {"object": line.with_context(lang="en_US")}),
+                    f"{level_name} ARDL-{line.id}-R",
+                )
+                if code == "de_DE":
+                    self.assertTrue(line.first_notice)
+                    self.assertNotRegex(line.body_html, r"Zahlungsverzug|in Verzug|§ 286")
