@@ -1107,43 +1107,46 @@ def merge_po(module_dir, module):
     return missing
 
 
-def merge_overrides(module_dir, pot):
-    """Keep nl_BE.po (Flemish overrides, loaded by Odoo over nl.po) in step with the .pot.
+# regional overrides Odoo loads over the language's .po (nl_BE over nl, fr_BE over fr)
+I18N_OVERRIDES = {"nl_BE": ("nl", "Dutch (Belgium)"), "fr_BE": ("fr", "French (Belgium)")}
 
-    Entries the .pot no longer has, empty ones and ones equal to nl.po are dropped.
+
+def merge_overrides(module_dir, pot):
+    """Keep nl_BE.po and fr_BE.po (regional overrides, loaded by Odoo over nl.po / fr.po) in step with the .pot.
+
+    Entries the .pot no longer has, empty ones and ones equal to the base language's are dropped.
     """
     import polib
 
-    path = module_dir / "i18n" / "nl_BE.po"
-    if not path.exists():
-        return
-    old = polib.pofile(str(path), wrapwidth=78)
-    nl = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(module_dir / "i18n" / "nl.po"))}
-    by_key = {(e.msgctxt, e.msgid): e for e in pot}
-    new = polib.POFile(wrapwidth=78)
-    new.metadata = dict(pot.metadata)
-    new.metadata.update(
-        {"Language": "nl_BE", "Language-Team": "Dutch (Belgium)", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
-    )
-    new.header = old.header
-    for entry in old:
-        key = (entry.msgctxt, entry.msgid)
-        source = by_key.get(key)
-        if source is None or not entry.msgstr or "fuzzy" in entry.flags or entry.msgstr == nl.get(key):
+    for locale, (base, team) in I18N_OVERRIDES.items():
+        path = module_dir / "i18n" / f"{locale}.po"
+        if not path.exists():
             continue
-        new.append(
-            polib.POEntry(
-                msgid=entry.msgid,
-                msgstr=entry.msgstr,
-                msgctxt=entry.msgctxt,
-                occurrences=source.occurrences,
-                comment=source.comment,
-                tcomment=source.tcomment,
-                flags=list(source.flags),
+        old = polib.pofile(str(path), wrapwidth=78)
+        parent = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(module_dir / "i18n" / f"{base}.po"))}
+        by_key = {(e.msgctxt, e.msgid): e for e in pot}
+        new = polib.POFile(wrapwidth=78)
+        new.metadata = dict(pot.metadata)
+        new.metadata.update({"Language": locale, "Language-Team": team, "Plural-Forms": "nplurals=2; plural=(n != 1);"})
+        new.header = old.header
+        for entry in old:
+            key = (entry.msgctxt, entry.msgid)
+            source = by_key.get(key)
+            if source is None or not entry.msgstr or "fuzzy" in entry.flags or entry.msgstr == parent.get(key):
+                continue
+            new.append(
+                polib.POEntry(
+                    msgid=entry.msgid,
+                    msgstr=entry.msgstr,
+                    msgctxt=entry.msgctxt,
+                    occurrences=source.occurrences,
+                    comment=source.comment,
+                    tcomment=source.tcomment,
+                    flags=list(source.flags),
+                )
             )
-        )
-    new.sort(key=lambda e: (e.msgid, e.msgctxt or ""))
-    new.save(str(path))
+        new.sort(key=lambda e: (e.msgid, e.msgctxt or ""))
+        new.save(str(path))
 
 
 def umbrella_code_terms():
