@@ -1,7 +1,7 @@
 {
     "name": "AR: Dunning and follow-up",
     "summary": "Multi-level follow-up run in batches, nl/fr/de templates, tone from payment history, statutory interest and fees, KPIs",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Accounting/Accounting",
     "author": "ar_suite developers",
     "website": "https://github.com/ar-suite/ar_suite",

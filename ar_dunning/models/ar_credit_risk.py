@@ -4,8 +4,17 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import format_amount, split_every
+from odoo.tools.misc import formatLang
 
-from ..tools.credit_risk import GRADES, dso_doubled, grade_dropped, next_dso_reference, risk_score, suggested_limit
+from ..tools.credit_risk import (
+    GRADES,
+    dso_doubled,
+    grade_dropped,
+    next_dso_reference,
+    reason_codes,
+    risk_score,
+    suggested_limit,
+)
 from ..tools.dunning_level import dso_countback, tone_score
 
 GRADE_SELECTION = [(g, g) for g in GRADES]
@@ -40,7 +49,10 @@ class ArCreditRisk(models.Model):
     date = fields.Date(string="Assessed On", readonly=True)
     grade = fields.Selection(GRADE_SELECTION, readonly=True, help="A: no concern … E: serious concern.")
     score = fields.Float(string="Risk Score", digits=(16, 1), readonly=True, aggregator="avg")
-    reasons = fields.Text(readonly=True)
+    reason_codes = fields.Json(
+        readonly=True, help="The reasons of the grade as codes and figures, worded in the reader's language."
+    )
+    reasons = fields.Text(compute="_compute_reasons")
     behaviour_12m = fields.Float(string="Payment Behaviour (12 Months)", digits=(16, 1), readonly=True)
     behaviour_3m = fields.Float(string="Payment Behaviour (3 Months)", digits=(16, 1), readonly=True)
     open_amount = fields.Monetary(string="Open Receivables", readonly=True, aggregator="sum")
@@ -68,6 +80,12 @@ class ArCreditRisk(models.Model):
     _partner_company_uniq = models.Constraint(
         "UNIQUE(partner_id, company_id)", "A customer has one credit risk assessment per company."
     )
+
+    @api.depends("reason_codes")
+    @api.depends_context("lang")
+    def _compute_reasons(self):
+        for risk in self:
+            risk.reasons = risk._render_reasons(risk.reason_codes, risk.currency_id)
 
     @api.depends("credit_limit", "exposure")
     def _compute_headroom(self):
@@ -235,8 +253,18 @@ class ArCreditRisk(models.Model):
                 "date": on_date,
                 "grade": grade,
                 "score": score,
-                "reasons": self._reasons_text(
-                    grade, score, reasons, figures, behaviour=behaviour, share=share, dso=dso, book_dso=book["dso"]
+                "reason_codes": reason_codes(
+                    grade,
+                    score,
+                    reasons,
+                    behaviour_12m=behaviour["12m"],
+                    behaviour_3m=behaviour["3m"],
+                    overdue_share=share,
+                    exposure=figures["exposure"],
+                    dso=dso,
+                    book_dso=book["dso"],
+                    over_limit=figures["over_limit"],
+                    limit=figures["limit"],
                 ),
                 "behaviour_12m": behaviour["12m"],
                 "behaviour_3m": behaviour["3m"],
@@ -284,7 +312,7 @@ class ArCreditRisk(models.Model):
                         "grade_dropped": change["grade_dropped"],
                         "limit_crossed": change["limit_crossed"],
                         "dso_doubled": change["dso_doubled"],
-                        "reasons": vals["reasons"],
+                        "reason_codes": vals["reason_codes"],
                     }
                 )
             if risk:
@@ -302,49 +330,68 @@ class ArCreditRisk(models.Model):
             alerts._create_alert_activities(default_policy)
         return rows
 
-    def _reasons_text(self, grade, score, reasons, figures, *, behaviour, share, dso, book_dso):
-        """The reasons of a grade, in words (the user's language), one per line."""
-        currency = self.env.company.currency_id
-        lines = [self.env._("Grade %(grade)s (risk score %(score)s / 100)", grade=grade, score=f"{score:.1f}")]
-        texts = {
-            "behaviour": self.env._(
-                "Payment behaviour over 12 months: score %(score)s / 100 (days late, invoices paid late, broken "
-                "promises, disputes lost)",
-                score=f"{behaviour['12m']:.1f}",
-            ),
-            "trend": (
-                self.env._(
+    @api.model
+    def _render_reasons(self, codes, currency):
+        """The reasons stored as codes (``tools.credit_risk.reason_codes``), one per line, in the language of
+        the environment (the reader's): figures and amounts formatted for that language too."""
+        env = self.env
+
+        def number(value, digits=1):
+            return formatLang(env, value or 0.0, digits=digits)
+
+        def amount(value):
+            return format_amount(env, value or 0.0, currency) if currency else number(value, 2)
+
+        lines = []
+        for item in codes or []:
+            code = item.get("code")
+            if code == "grade":
+                text = env._(
+                    "Grade %(grade)s (risk score %(score)s / 100)", grade=item["grade"], score=number(item["score"])
+                )
+            elif code == "behaviour":
+                text = env._(
+                    "Payment behaviour over 12 months: score %(score)s / 100 (days late, invoices paid late, broken "
+                    "promises, disputes lost)",
+                    score=number(item["score"]),
+                )
+            elif code == "trend_worse":
+                text = env._(
                     "The last 3 months are worse than the year: score %(recent)s against %(year)s",
-                    recent=f"{behaviour['3m']:.1f}",
-                    year=f"{behaviour['12m']:.1f}",
+                    recent=number(item["recent"]),
+                    year=number(item["year"]),
                 )
-                if behaviour["3m"] > behaviour["12m"]
-                else self.env._(
+            elif code == "trend_not_worse":
+                text = env._(
                     "The last 3 months are no worse than the year: score %(recent)s against %(year)s",
-                    recent=f"{behaviour['3m']:.1f}",
-                    year=f"{behaviour['12m']:.1f}",
+                    recent=number(item["recent"]),
+                    year=number(item["year"]),
                 )
-            ),
-            "overdue_share": self.env._(
-                "Overdue: %(share)s%% of the exposure of %(exposure)s",
-                share=f"{share * 100:.0f}",
-                exposure=format_amount(self.env, figures["exposure"], currency),
-            ),
-            "dso": self.env._(
-                "Days sales outstanding: %(dso)s days, against %(book)s for the whole book",
-                dso=f"{dso:.0f}",
-                book=f"{book_dso:.0f}",
-            ),
-        }
-        lines += [f"{texts[key]} → {points:+.1f}" for key, points in reasons]
-        if figures["over_limit"]:
-            lines.append(
-                self.env._(
+            elif code == "overdue_share":
+                text = env._(
+                    "Overdue: %(share)s%% of the exposure of %(exposure)s",
+                    share=number(item["share"], 0),
+                    exposure=amount(item["exposure"]),
+                )
+            elif code == "dso":
+                text = env._(
+                    "Days sales outstanding: %(dso)s days, against %(book)s for the whole book",
+                    dso=number(item["dso"], 0),
+                    book=number(item["book"], 0),
+                )
+            elif code == "over_limit":
+                text = env._(
                     "Over its credit limit: exposure %(exposure)s, limit %(limit)s",
-                    exposure=format_amount(self.env, figures["exposure"], currency),
-                    limit=format_amount(self.env, figures["limit"], currency),
+                    exposure=amount(item["exposure"]),
+                    limit=amount(item["limit"]),
                 )
-            )
+            else:  # "text": a sentence kept as it was written before the codes
+                text = item.get("text") or ""
+            if "points" in item:
+                points = item["points"] or 0.0
+                text = f"{text} → {'+' if points >= 0 else '-'}{number(abs(points))}"
+            if text:
+                lines.append(text)
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ weekly digest
@@ -367,10 +414,13 @@ class ArCreditRisk(models.Model):
             recipients = team.filtered(lambda u, c=company: c in u.company_ids)
             if not changes or not recipients:
                 continue
-            # the template is rendered on the latest change (its company signs); the table lists them all
-            template.with_context(ar_credit_changes=changes).send_mail(
-                changes[0].id, email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]}
-            )
+            # one mail per language of the recipients, worded (reasons too) in that language; the template is
+            # rendered on the latest change (its company signs), the table lists them all
+            default_lang = company.partner_id.lang or "en_US"
+            for lang, readers in recipients.grouped(lambda u, d=default_lang: u.lang or d).items():
+                template.with_context(ar_credit_lang=lang, ar_credit_changes=changes.with_context(lang=lang)).send_mail(
+                    changes[0].id, email_values={"recipient_ids": [(6, 0, readers.partner_id.ids)]}
+                )
 
     # ------------------------------------------------------------------ one-click actions (customer's)
     def _partners_in_own_company(self, method):

@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .ar_credit_risk import GRADE_SELECTION
 
@@ -32,8 +32,16 @@ class ArCreditRiskHistory(models.Model):
     grade_dropped = fields.Boolean(string="Grade Lowered")
     limit_crossed = fields.Boolean()
     dso_doubled = fields.Boolean(string="DSO Doubled")
-    reasons = fields.Text()
+    reason_codes = fields.Json(help="The reasons of the grade as codes and figures, worded in the reader's language.")
+    reasons = fields.Text(compute="_compute_reasons")
     activity_id = fields.Many2one("mail.activity", string="Alert", ondelete="set null", readonly=True)
+
+    @api.depends("reason_codes")
+    @api.depends_context("lang")
+    def _compute_reasons(self):
+        Risk = self.env["ar.credit.risk"]
+        for row in self:
+            row.reasons = Risk._render_reasons(row.reason_codes, row.currency_id)
 
     def _alert_summary(self):
         self.ensure_one()
@@ -60,15 +68,17 @@ class ArCreditRiskHistory(models.Model):
         vals_list = []
         for row in self:
             company_controllers = controllers.filtered(lambda u, c=row.company_id: c in u.company_ids)
-            user = row.partner_id._ar_credit_follow_up_user(default_policy) or company_controllers[:1]
+            user = row.partner_id._ar_credit_follow_up_user(default_policy) or company_controllers[:1] or self.env.user
+            # worded in the language of the user the to-do is for
+            worded = row.with_context(lang=user.lang or self.env.lang)
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": row.partner_id.id,
                     "activity_type_id": todo.id,
-                    "summary": row._alert_summary(),
-                    "note": Markup("<p>%s</p>") % Markup("<br/>").join((row.reasons or "").splitlines()),
-                    "user_id": (user or self.env.user).id,
+                    "summary": worded._alert_summary(),
+                    "note": Markup("<p>%s</p>") % Markup("<br/>").join((worded.reasons or "").splitlines()),
+                    "user_id": user.id,
                     "date_deadline": row.date,
                 }
             )

@@ -180,13 +180,13 @@ class ResPartner(models.Model):
             partner.ar_credit_headroom = figures["limit"] - figures["exposure"] if figures["limit"] else 0.0
             partner.ar_credit_over_limit = figures["over_limit"]
 
-    @api.depends_context("company")
+    @api.depends_context("company", "lang")
     def _compute_ar_credit_risk_id(self):
         risks = (
             self.env["ar.credit.risk"]
             .search_fetch(
                 [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
-                ["partner_id", "grade", "reasons"],
+                ["partner_id", "grade", "reason_codes"],
             )
             .grouped("partner_id")
         )

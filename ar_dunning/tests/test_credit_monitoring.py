@@ -1,10 +1,13 @@
+import importlib.util
 import logging
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL, format_amount
 
 from ..tools.credit_risk import dso_doubled, grade_dropped, grade_from_score, next_dso_reference, risk_score
 from ..tools.vat_check import vat_syntax
@@ -243,6 +246,148 @@ class TestCreditMonitoring(ArDunningCommon):
         self.assertFalse(partner.with_company(other).ar_dunning_credit_hold)
         self.assertEqual(partner.with_company(self.company).credit_limit, risk.suggested_limit)
         self.assertEqual(partner.with_company(other).credit_limit, 7000)
+
+    # ------------------------------------------------------------------ reasons in the reader's language
+    def _dutch_readers(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["nl_NL"], overwrite=True)
+
+    def _stored_codes(self, table, column, record_ids):
+        self.env.flush_all()
+        self.cr.execute(
+            SQL(
+                "SELECT string_agg(%s::text, ' ') FROM %s WHERE id = ANY(%s)",
+                SQL.identifier(column),
+                SQL.identifier(table),
+                list(record_ids),
+            )
+        )
+        return self.cr.fetchone()[0] or ""
+
+    def test_reasons_stored_as_codes_and_read_in_dutch(self):
+        self._dutch_readers()
+        self.collector.lang = "nl_NL"
+        dutch = new_test_user(
+            self.env,
+            "ar_credit_nl",
+            groups="ar_dunning.group_credit_controller",
+            lang="nl_NL",
+            email="controleur@company.example",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.controller.email = "controller@company.example"
+        partner = self._customer("Taal NV", limit=1000)
+        self._invoice(partner, 600, self._ago(40))
+        self._assess(self._ago(1))
+        self._invoice(partner, 900, self._ago(-5), post=False)  # crosses its limit
+        self._assess()
+        risk = self._risk(partner)
+        change = risk.history_ids.filtered("limit_crossed")
+        # stored: codes and figures, no sentence in any language
+        self.assertEqual(
+            [item["code"] for item in risk.reason_codes],
+            ["grade", "behaviour", "trend_not_worse", "overdue_share", "dso", "over_limit"],
+        )
+        self.assertEqual(risk.reason_codes[-1], {"code": "over_limit", "exposure": 1500.0, "limit": 1000.0})
+        stored = self._stored_codes("ar_credit_risk", "reason_codes", risk.ids)
+        stored += self._stored_codes("ar_credit_risk_history", "reason_codes", risk.history_ids.ids)
+        for sentence in (
+            "Grade A",
+            "risk score",
+            "Payment behaviour",
+            "of the exposure",
+            "Over its credit limit",
+            "for the whole book",
+            "Klasse",
+            "Betalingsgedrag",
+        ):
+            self.assertNotIn(sentence, stored)
+        # a Dutch user reads Dutch reasons (its context's language, as the web client sends it)
+        as_dutch = risk.with_user(dutch).with_context(lang=dutch.lang)
+        self.assertRegex(as_dutch.reasons, r"^Klasse [A-E] \(risicoscore \d+,\d / 100\)\n", "Dutch words and figures")
+        self.assertIn("Boven de kredietlimiet", as_dutch.reasons)
+        self.assertNotIn("Grade", as_dutch.reasons)
+        self.assertIn("Over its credit limit", risk.with_context(lang="en_US").reasons)
+        self.assertIn("Boven de kredietlimiet", change.with_user(dutch).with_context(lang="nl_NL").reasons)
+        self.assertIn(
+            "Boven de kredietlimiet",
+            partner.with_company(self.company).with_user(dutch).with_context(lang="nl_NL").ar_credit_reasons,
+        )
+        # the alert, for the Dutch collector, is worded in Dutch
+        alert = change.activity_id
+        self.assertEqual(alert.user_id, self.collector)
+        self.assertEqual(alert.summary, "Krediet: kredietlimiet overschreden")
+        self.assertIn("Boven de kredietlimiet", alert.note)
+        # the weekly digest: one mail per language of its recipients
+        mails = self.env["mail.mail"].search([])
+        self.Risk._cron_send_digest()
+        digests = self.env["mail.mail"].search([]) - mails
+        self.assertEqual(len(digests), 2)
+        dutch_mail = digests.filtered(lambda m: dutch.partner_id in m.recipient_ids)
+        english_mail = digests - dutch_mail
+        self.assertEqual(english_mail.recipient_ids, self.controller.partner_id)
+        self.assertIn("Geachte heer, mevrouw", dutch_mail.body_html)
+        self.assertIn("Kredietbewaking", dutch_mail.subject)
+        self.assertIn("Boven de kredietlimiet", dutch_mail.body_html)
+        self.assertIn("Dear Sir or Madam", english_mail.body_html)
+        self.assertNotIn("Over its credit limit", dutch_mail.body_html)
+        self.assertIn("Over its credit limit", english_mail.body_html)
+
+    def test_migration_reads_the_stored_sentences_back(self):
+        """19.0.1.4.0 migration: the English sentences stored before become codes; the old column goes."""
+        partner = self._customer("Oud NV", limit=1000)
+        self._post_over(partner, 1500, self._ago(40))
+        self._assess()
+        risk = self._risk(partner)
+        currency = risk.currency_id
+        old = "\n".join(
+            [
+                "Grade E (risk score 67.5 / 100)",
+                "Payment behaviour over 12 months: score 40.0 / 100 (days late, invoices paid late, broken "
+                "promises, disputes lost) → +20.0",
+                "The last 3 months are worse than the year: score 70.0 against 40.0 → +15.0",
+                f"Overdue: 100% of the exposure of {format_amount(self.env, 1500, currency)} → +25.0",
+                "Days sales outstanding: 90 days, against 30 for the whole book → +7.5",
+                f"Over its credit limit: exposure {format_amount(self.env, 1500, currency)}, limit "
+                f"{format_amount(self.env, 1000, currency)}",
+            ]
+        )
+        self.env.flush_all()
+        for table in ("ar_credit_risk", "ar_credit_risk_history"):
+            self.cr.execute(SQL("ALTER TABLE %s ADD COLUMN reasons text", SQL.identifier(table)))
+        self.cr.execute("UPDATE ar_credit_risk SET reasons = %s, reason_codes = NULL WHERE id = %s", [old, risk.id])
+        self.cr.execute(
+            "UPDATE ar_credit_risk_history SET reasons = %s, reason_codes = NULL WHERE risk_id = %s",
+            ["Grade E (risk score 67.5 / 100)\nEen zin die de code niet schreef", risk.id],
+        )
+        path = Path(__file__).parent.parent / "migrations" / "19.0.1.4.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("ar_dunning_migration_1_4_0", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.cr, "19.0.1.3.0")
+        self.env.invalidate_all()
+        self.assertEqual(risk.with_context(lang="en_US").reasons, old, "the same words, now from codes")
+        self.assertEqual(
+            risk.reason_codes[:3],
+            [
+                {"code": "grade", "grade": "E", "score": 67.5},
+                {"code": "behaviour", "score": 40.0, "points": 20.0},
+                {"code": "trend_worse", "recent": 70.0, "year": 40.0, "points": 15.0},
+            ],
+        )
+        self.assertEqual(
+            risk.history_ids[:1].reason_codes,
+            [
+                {"code": "grade", "grade": "E", "score": 67.5},
+                {"code": "text", "text": "Een zin die de code niet schreef"},
+            ],
+        )
+        self.cr.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name IN %s AND column_name = 'reasons'",
+            [("ar_credit_risk", "ar_credit_risk_history")],
+        )
+        self.assertEqual(self.cr.fetchone()[0], 0, "the sentences are no longer stored")
 
     # ------------------------------------------------------------------ 4. enforcement
     def _draft_for(self, partner, user, amount=500):

@@ -5,6 +5,8 @@ from (``dunning_level.tone_score``). The weights are the defaults of the paramet
 can pass others; the reasons come back as ``(key, points)`` so the caller words and translates them.
 """
 
+import re
+
 GRADES = ("A", "B", "C", "D", "E")
 # upper score bound (exclusive) of grades A..D; E is everything from the last bound
 GRADE_BOUNDS = (15.0, 30.0, 45.0, 60.0)
@@ -76,3 +78,98 @@ def suggested_limit(limit, exposure, grade, step=100.0):
     base = limit if limit > 0 else max(exposure, 0.0)
     value = base * factor
     return max(0.0, (value // step) * step) if step else max(0.0, value)
+
+
+def reason_codes(
+    grade,
+    score,
+    reasons,
+    *,
+    behaviour_12m,
+    behaviour_3m,
+    overdue_share,
+    exposure,
+    dso,
+    book_dso,
+    over_limit=False,
+    limit=0.0,
+):
+    """The reasons of a grade in a language-independent form: a list of ``{"code": ..., parameters}``.
+
+    Stored as JSON and worded in the reader's language when shown (``ar.credit.risk._render_reasons``).
+    Codes: ``grade`` (grade, score), ``behaviour`` (score), ``trend_worse`` / ``trend_not_worse``
+    (recent, year), ``overdue_share`` (share in %, exposure), ``dso`` (dso, book), each of these four with
+    its ``points``; ``over_limit`` (exposure, limit); ``text`` (a sentence kept from before, shown as is).
+    """
+    params = {
+        "behaviour": {"code": "behaviour", "score": round(behaviour_12m, 1)},
+        "trend": {
+            "code": "trend_worse" if behaviour_3m > behaviour_12m else "trend_not_worse",
+            "recent": round(behaviour_3m, 1),
+            "year": round(behaviour_12m, 1),
+        },
+        "overdue_share": {"code": "overdue_share", "share": round(overdue_share * 100, 1), "exposure": exposure},
+        "dso": {"code": "dso", "dso": round(dso, 1), "book": round(book_dso, 1)},
+    }
+    codes = [{"code": "grade", "grade": grade, "score": score}]
+    codes += [{**params[key], "points": points} for key, points in reasons]
+    if over_limit:
+        codes.append({"code": "over_limit", "exposure": exposure, "limit": limit})
+    return codes
+
+
+_NUMBER = r"(-?[\d.]+)"
+_POINTS = r"\s*→\s*([+-][\d.]+)$"
+# the English sentences written before 19.0.1.4.0 (``_reasons_text``), for the migration
+_LEGACY = (
+    ("grade", re.compile(rf"^Grade ([A-E]) \(risk score {_NUMBER} / 100\)$"), ("grade", "score")),
+    ("behaviour", re.compile(rf"^Payment behaviour over 12 months: score {_NUMBER} / 100 .*{_POINTS}"), ("score",)),
+    (
+        "trend_worse",
+        re.compile(rf"^The last 3 months are worse than the year: score {_NUMBER} against {_NUMBER}{_POINTS}"),
+        ("recent", "year"),
+    ),
+    (
+        "trend_not_worse",
+        re.compile(rf"^The last 3 months are no worse than the year: score {_NUMBER} against {_NUMBER}{_POINTS}"),
+        ("recent", "year"),
+    ),
+    ("overdue_share", re.compile(rf"^Overdue: {_NUMBER}% of the exposure of .*{_POINTS}"), ("share",)),
+    (
+        "dso",
+        re.compile(rf"^Days sales outstanding: {_NUMBER} days, against {_NUMBER} for the whole book{_POINTS}"),
+        ("dso", "book"),
+    ),
+    ("over_limit", re.compile(r"^Over its credit limit: exposure .*, limit .*$"), ()),
+)
+
+
+def legacy_reason_codes(text, exposure=0.0, limit=0.0):
+    """Codes of reasons stored as English sentences (before 19.0.1.4.0); the amounts come from the row
+    (``exposure``, ``limit``). A line that is not one of those sentences is kept as a ``text`` code."""
+    codes = []
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        for code, pattern, names in _LEGACY:
+            match = pattern.match(line)
+            if not match:
+                continue
+            groups = list(match.groups())
+            item = {"code": code}
+            if code == "grade":
+                item.update(grade=groups[0], score=float(groups[1]))
+            else:
+                item.update({name: float(value) for name, value in zip(names, groups, strict=False)})
+            if code in ("overdue_share", "over_limit"):
+                item["exposure"] = exposure
+            if code == "over_limit":
+                item["limit"] = limit
+            if code not in ("grade", "over_limit"):
+                item["points"] = float(groups[-1])
+            codes.append(item)
+            break
+        else:
+            codes.append({"code": "text", "text": line})
+    return codes
