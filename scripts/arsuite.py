@@ -1079,6 +1079,8 @@ def merge_po(module_dir, module):
         path = module_dir / "i18n" / f"{lang}.po"
         old = polib.pofile(str(path)) if path.exists() else polib.POFile()
         known = {(e.msgctxt, e.msgid): e.msgstr for e in old if e.msgstr and "fuzzy" not in e.flags}
+        # translators' comments (e.g. the source of a legal text) stay with their entry
+        notes = {(e.msgctxt, e.msgid): e.tcomment for e in old if e.tcomment}
         by_id = {e.msgid: e.msgstr for e in old if e.msgstr and "fuzzy" not in e.flags}
         new = polib.POFile(wrapwidth=78)
         new.metadata = dict(pot.metadata)
@@ -1097,7 +1099,7 @@ def merge_po(module_dir, module):
                     msgctxt=entry.msgctxt,
                     occurrences=entry.occurrences,
                     comment=entry.comment,
-                    tcomment=entry.tcomment,
+                    tcomment=entry.tcomment or notes.get((entry.msgctxt, entry.msgid), ""),
                     flags=[f for f in entry.flags if f != "fuzzy"],
                 )
             )
@@ -1141,7 +1143,7 @@ def merge_overrides(module_dir, pot):
                     msgctxt=entry.msgctxt,
                     occurrences=source.occurrences,
                     comment=source.comment,
-                    tcomment=source.tcomment,
+                    tcomment=source.tcomment or entry.tcomment,
                     flags=list(source.flags),
                 )
             )

@@ -50,13 +50,20 @@ class ResCompany(models.Model):
         Deutsche Kreditwirtschaft). CORE explains the 8-week refund right and that the bank's statement
         explains the rights; B2B has no refund right after the debit.
 
-        Sources checked (2026-12-02): English CORE/B2B as in the EPC SDD rulebooks and EPC392-08 "Guidelines
-        for the Appearance of Mandates for the SDD Core and SDD B2B Schemes" v5.0 (B2B wording also on the
-        Spanish AEB model, sima.cat/aeb/sb2b.php); German (de.po) word for word the Deutsche Kreditwirtschaft
-        "SEPA-Lastschriftmandat" and "SEPA-Firmenlastschrift-Mandat" texts (quoted by
-        gocardless.com/de/handbuch/sepa/mandate-inhalt and hanse-data.de/aktuell/lastschriftmandat). The
-        Betaalvereniging Nederland (nl.po) and Febelfin (nl_BE.po, fr.po) models were not found in a source we
-        could read: those translations are unchanged and still to be compared with the banks' own forms.
+        Sources (checked 2026-12-02; each translation carries its own source as a translator's comment in
+        the .po, kept by `make i18n`):
+        - English (this msgid): EPC392-08 "Guidelines for the Appearance of Mandates for the SDD Core and
+          SDD B2B Schemes", version 5.0, 24 September 2019, legal wording of the Core and B2B specimens, as
+          quoted by https://gocardless.com/guides/sepa/mandate-contents/ (the EPC document itself could
+          only be read as far as its table of contents).
+        - de.po: Deutsche Kreditwirtschaft "SEPA-Lastschriftmandat" / "SEPA-Firmenlastschrift-Mandat",
+          word for word as quoted by https://gocardless.com/de/handbuch/sepa/mandate-inhalt/ (2021-06).
+        - nl.po: Betaalvereniging Nederland consent texts (standaard / zakelijke Europese incasso), as quoted
+          by https://gocardless.com/nl/handleidingen/sepa/machtiging-inhoud/ (Jan 2020) and ING's standard
+          machtigingskaart.
+        - fr.po (France): the Core text French banks print (banquepopulaire.fr, read up to its refund
+          clause); the rest of the French Core text and the French B2B text are not verified.
+        - nl_BE.po and fr_BE (Febelfin): no official text found; renderings of the EPC English text.
         """
         self.ensure_one()
         if scheme == "B2B":
