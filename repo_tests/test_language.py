@@ -1,7 +1,8 @@
 """Customer-facing language: one register per surface, salutations and signatures, the glossary.
 
 The rules live in i18n/GLOSSARY.md (the tables marked "checked"); this test reads them and the
-.po files of the four modules. Effective texts: nl.po for nl, nl_BE.po over nl.po for nl_BE.
+.po files of the four modules. Effective texts: nl.po for nl, nl_BE.po over nl.po for nl_BE, fr.po for
+fr (France French), fr_BE.po over fr.po for fr_BE (Belgian French), as Odoo loads them.
 """
 
 import re
@@ -17,7 +18,9 @@ MODULE_DIRS = {
     "ar_peppol_edi": REPO / "ar_peppol_edi",
     "ar_dunning": REPO / "ar_dunning",
 }
-LOCALES = ["nl", "nl_BE", "fr", "de"]
+LOCALES = ["nl", "nl_BE", "fr", "fr_BE", "de"]
+# regional overrides Odoo loads over the language's .po: {locale: base locale}
+OVERRIDES = {"nl_BE": "nl", "fr_BE": "fr"}
 GLOSSARY = REPO / "i18n" / "GLOSSARY.md"
 
 # pronouns of the informal and the formal register, per language (whole words)
@@ -69,13 +72,13 @@ def _po(path):
 
 
 def effective_entries(module, locale):
-    """[(entry, text the reader sees)] for one module and locale (nl_BE: nl_BE.po over nl.po)."""
+    """[(entry, text the reader sees)] for one module and locale (nl_BE.po over nl.po, fr_BE.po over fr.po)."""
     i18n = MODULE_DIRS[module] / "i18n"
     if locale == "en":
         return [(e, e.msgid) for e in _po(i18n / f"{module}.pot")]
-    if locale == "nl_BE":
-        over = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / "nl_BE.po") if e.msgstr}
-        return [(e, over.get((e.msgctxt, e.msgid)) or e.msgstr) for e in _po(i18n / "nl.po")]
+    if locale in OVERRIDES:
+        over = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / f"{locale}.po") if e.msgstr}
+        return [(e, over.get((e.msgctxt, e.msgid)) or e.msgstr) for e in _po(i18n / f"{OVERRIDES[locale]}.po")]
     return [(e, e.msgstr) for e in _po(i18n / f"{locale}.po")]
 
 
@@ -165,16 +168,18 @@ def test_glossary_terms(module, locale):
     assert not problems, f"{module} {locale}: " + "; ".join(problems[:5])
 
 
-@pytest.mark.parametrize("module", sorted(MODULE_DIRS))
-def test_nl_be_overrides_only_existing_entries(module):
-    """nl_BE.po holds overrides of entries of the .pot, each different from nl.po (else it is useless)."""
+@pytest.mark.parametrize(("module", "locale"), [(m, loc) for m in sorted(MODULE_DIRS) for loc in OVERRIDES])
+def test_regional_overrides_only_existing_entries(module, locale):
+    """nl_BE.po / fr_BE.po hold overrides of entries of the .pot, each different from nl.po / fr.po (else useless)."""
     i18n = MODULE_DIRS[module] / "i18n"
     pot = {(e.msgctxt, e.msgid) for e in _po(i18n / f"{module}.pot")}
-    nl = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / "nl.po")}
-    for entry in _po(i18n / "nl_BE.po"):
+    base = {(e.msgctxt, e.msgid): e.msgstr for e in _po(i18n / f"{OVERRIDES[locale]}.po")}
+    for entry in _po(i18n / f"{locale}.po"):
         key = (entry.msgctxt, entry.msgid)
-        assert key in pot, f"{module} nl_BE.po: stale entry {entry.msgid[:60]!r}"
-        assert entry.msgstr and entry.msgstr != nl.get(key), f"{module} nl_BE.po: {entry.msgid[:60]!r} adds nothing"
+        assert key in pot, f"{module} {locale}.po: stale entry {entry.msgid[:60]!r}"
+        assert entry.msgstr and entry.msgstr != base.get(key), (
+            f"{module} {locale}.po: {entry.msgid[:60]!r} adds nothing"
+        )
 
 
 # --- the checks themselves must fire on the mistakes the issue lists, and only on those ---------
@@ -228,8 +233,8 @@ def test_checks_do_not_fire_on_correct_text():
 def test_french_final_notice_says_mise_en_demeure_once_and_closes_formally():
     """A French reminder puts the debtor "en demeure" at most once, and ends with the formal closing."""
     sign_off = SIGN["fr"]["sign-off"]
-    for module in sorted(MODULE_DIRS):
-        for entry, text in effective_entries(module, "fr"):
+    for module, locale in [(m, loc) for m in sorted(MODULE_DIRS) for loc in ("fr", "fr_BE")]:
+        for entry, text in effective_entries(module, locale):
             if not text or not _is_template_body(entry):
                 continue
             words = visible_text(text)
@@ -245,3 +250,13 @@ def test_german_fixed_compensation_is_verzugspauschale():
     pauschale = [t for e, t in entries if "288(5)" in e.msgid and "40" in e.msgid and t != e.msgid]
     assert pauschale and all("Verzugspauschale" in t for t in pauschale)
     assert not [e.msgid for e, t in entries if re.search(r"(?i)mahnkosten", t or "")]
+
+
+def test_belgian_french_reads_belgian_and_french_reads_french():
+    """fr_BE.po is loaded over fr.po: a Belgian reader sees "domiciliation", a French one "prélèvement"."""
+    fr = " ".join(t for e, t in effective_entries("ar_customer_centric", "fr") if t)
+    fr_be = " ".join(t for e, t in effective_entries("ar_customer_centric", "fr_BE") if t)
+    assert "Mandat de prélèvement SEPA" in fr and "domiciliation" not in fr.lower()
+    assert "Mandat de domiciliation SEPA" in fr_be
+    broken = _entry("Plus aucun prélèvement ne sera effectué.", "model_terms:ir.ui.view,arch_db:x.portal_x")
+    assert glossary_problems("fr_BE", [(broken, broken.msgstr)])
