@@ -37,7 +37,25 @@ class TestDemoWalk(HttpCase):
         no_pdf = (invoices - waiting - manual).filtered(lambda m: not m.invoice_pdf_report_id)
         self.assertFalse(no_pdf[:5].mapped("name"), "every delivered invoice keeps its PDF")
         channels = set(invoices.ar_delivery_log_ids.mapped("channel"))
-        self.assertLessEqual({"email", "ar_portal", "ar_letter", "ar_peppol"}, channels)
+        self.assertLessEqual({"email", "ar_portal", "ar_letter", "ar_peppol", "ar_cxml"}, channels)
+        # the cXML customers' invoices went to the demo's AP endpoint (http on 127.0.0.1), not to e-mail
+        cxml = invoices.filtered(
+            lambda m: m.commercial_partner_id.with_company(self.company).invoice_sending_method == "ar_cxml"
+        )
+        self.assertTrue(cxml, "the demo has cXML customers")
+        cxml_logs = cxml.ar_delivery_log_ids
+        self.assertFalse(cxml_logs.filtered("is_fallback")[:5].mapped("move_id.name"), "no fallback to e-mail")
+        not_by_cxml = cxml.filtered(
+            lambda m: not m.ar_delivery_log_ids.filtered(lambda log: log.channel == "ar_cxml" and log.state == "sent")
+        )
+        self.assertFalse(not_by_cxml[:5].mapped("name"), "every cXML customer's invoice accepted by its AP network")
+        self.assertTrue(
+            all(
+                (log.destination or "").startswith("http://127.0.0.1:")
+                for log in cxml_logs.filtered(lambda log: log.channel == "ar_cxml")
+            ),
+            "the demo's local AP endpoint",
+        )
         self.assertTrue(invoices.filtered(lambda m: m.ar_delivery_state == "held"), "statement customers")
         self.assertTrue(self.env["ar.customer.statement"].search_count([("state", "=", "sent")]))
         self.assertTrue(self.env["ar.dunning.line"].search_count([("state", "=", "done")]), "executed reminders")

@@ -1,5 +1,7 @@
 import logging
+import threading
 from datetime import timedelta
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from lxml import etree
@@ -391,6 +393,66 @@ class TestCxml(CxmlCommon):
             with self.assertRaisesRegex(ValidationError, "internal address"):
                 Partner.create(dict(base, ar_cxml_endpoint=url))
         self.assertEqual(cxml.endpoint_problem("https://network.example/cxml"), None)
+
+    def test_plain_http_only_to_loopback(self):
+        """http is accepted for a loopback endpoint only (RFC 8252's loopback exception), and then
+        still only with the administrator's consent to internal addresses; any other host needs https."""
+        self.env["ir.config_parameter"].set_param("ar_customer_centric.cxml_allow_internal", "1")
+        for url in (
+            "http://127.0.0.1:8025/cxml/inbound",
+            "http://127.3.4.5/x",
+            "http://[::1]:8025/x",
+            "http://localhost/x",
+        ):
+            self.assertIsNone(cxml.endpoint_problem(url, allow_internal=True), url)
+            self.assertIsNone(cxml.endpoint_problem(url, allow_internal=True, resolve=True), url)
+        for url in (
+            "http://network.example/cxml",
+            "http://10.1.2.3/cxml",
+            "http://192.168.1.10/cxml",
+            "http://127.0.0.1.nip.io/cxml",
+            "http://localhost.network.example/cxml",
+            "http://[::ffff:10.0.0.1]/x",
+            "ftp://127.0.0.1/x",
+        ):
+            self.assertEqual(cxml.endpoint_problem(url, allow_internal=True), "scheme", url)
+        self.assertEqual(cxml.endpoint_problem("http://127.0.0.1/x"), "internal", "loopback is internal")
+        self.assertEqual(cxml.endpoint_problem("http://user:pw@127.0.0.1/x", allow_internal=True), "userinfo")
+        base = {
+            "name": "Local AP NV",
+            "is_company": True,
+            "invoice_sending_method": "ar_cxml",
+            "ar_cxml_from_identity": "A",
+            "ar_cxml_to_identity": "B",
+            "ar_cxml_sender_identity": "A",
+            "ar_cxml_shared_secret": "x",
+        }
+        Partner = self.env["res.partner"]
+        Partner.create(dict(base, ar_cxml_endpoint="http://127.0.0.1:8025/cxml/inbound"))
+        for url in ("http://network.example/cxml", "http://10.1.2.3/cxml"):
+            with self.assertRaisesRegex(ValidationError, "must start with https://"):
+                Partner.create(dict(base, ar_cxml_endpoint=url))
+        self.env["ir.config_parameter"].set_param("ar_customer_centric.cxml_allow_internal", False)
+        with self.assertRaisesRegex(ValidationError, "internal address"):
+            Partner.create(dict(base, ar_cxml_endpoint="http://127.0.0.1:8025/cxml/inbound"))
+
+    def test_delivered_over_http_to_loopback(self):
+        """A local AP endpoint served over plain http on 127.0.0.1 (as the demo's) receives the invoice."""
+        # the fake network of SendingCommon, served without TLS
+        plain = ThreadingHTTPServer(("127.0.0.1", 0), self.server.RequestHandlerClass)
+        for attr in ("dtds", "secret", "requests", "documents", "invoice_ids", "dtd_errors", "flaky_count", "network"):
+            setattr(plain, attr, getattr(self.server, attr))
+        threading.Thread(target=plain.serve_forever, daemon=True).start()
+        self.addCleanup(plain.server_close)
+        self.addCleanup(plain.shutdown)
+        move = self._cxml_invoice("/ok")
+        self.cxml_customer.ar_cxml_endpoint = f"http://127.0.0.1:{plain.server_address[1]}/ok"
+        self._send(move)
+        log = self._logs(move, "ar_cxml")
+        self.assertRecordValues(log, [{"state": "sent", "response_code": "200"}])
+        self.assertEqual(log.destination, self.cxml_customer.ar_cxml_endpoint)
+        self.assertEqual(move.ar_delivery_state, "sent")
+        self.assertEqual(len(self._posted("/ok")), 1, "the document reached the loopback endpoint")
 
     def test_internal_address_refused_at_sending(self):
         move = self._cxml_invoice("/ok")

@@ -44,20 +44,40 @@ TRANSIENT = "retry"  # retry the same payloadID later
 CHECK = "check"  # unknown outcome (duplicate after a time-out): a person must look
 
 
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host):
+    """True for a loopback host: ``localhost`` or an address literal of 127.0.0.0/8 or ::1."""
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _split_url(url):
-    """(problem or None, host, port) of an endpoint URL."""
+    """(problem or None, host, port, scheme) of an endpoint URL.
+
+    https, or plain http to a loopback host only (as RFC 8252 section 7.3 allows for loopback
+    redirects): a request to 127.0.0.1/::1 never leaves the machine, so nothing travels in clear
+    on a network; any other host must be https.
+    """
     try:
         parts = urlsplit(url.strip())
-        host, port = parts.hostname, parts.port or 443
+        host, port = parts.hostname, parts.port or (80 if parts.scheme == "http" else 443)
     except ValueError:
-        return "host", None, None
-    if parts.scheme != "https":
-        return "scheme", host, port
+        return "host", None, None, None
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
+        return "scheme", host, port, parts.scheme
     if not host:
-        return "host", host, port
+        return "host", host, port, parts.scheme
     if parts.username or parts.password:
-        return "userinfo", host, port
-    return None, host, port
+        return "userinfo", host, port, parts.scheme
+    return None, host, port, parts.scheme
 
 
 def _addresses(host, port, resolve):
@@ -73,12 +93,28 @@ def _addresses(host, port, resolve):
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
+def _plain_http_problem(host, port):
+    """None when every address of ``host`` is loopback (plain http stays on the machine), else 'scheme'
+    (or 'resolve' when the name is unknown): ``localhost`` must not resolve anywhere else."""
+    addresses = _addresses(host, port, resolve=True)
+    if addresses is None:
+        return "resolve"
+    return None if addresses and all(address.is_loopback for address in addresses) else "scheme"
+
+
 def endpoint_problem(url, allow_internal=False, resolve=False):
-    """None, or why ``url`` may not receive an invoice: 'scheme' (not https), 'host', 'userinfo',
-    'internal' (loopback, private, link-local ... address) or 'resolve' (unknown host)."""
-    problem, host, port = _split_url(url)
-    if problem or allow_internal:
+    """None, or why ``url`` may not receive an invoice: 'scheme' (not https, or http to a host that is
+    not loopback), 'host', 'userinfo', 'internal' (loopback, private, link-local ... address) or
+    'resolve' (unknown host).
+
+    A loopback endpoint is internal: even over http it needs ``allow_internal`` (the administrator's
+    consent). Over http, a host name (``localhost``) must also resolve to loopback addresses only.
+    """
+    problem, host, port, scheme = _split_url(url)
+    if problem:
         return problem
+    if allow_internal:
+        return _plain_http_problem(host, port) if scheme == "http" and resolve else None
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return "internal"
     addresses = _addresses(host, port, resolve)
