@@ -3,6 +3,7 @@
 import base64
 import io
 import logging
+import math
 import os
 import random
 import threading
@@ -98,6 +99,21 @@ DEMO_LINES = [
     "Safety inspection and certificate",
     "Transport and handling",
 ]
+
+
+def credit_limit_for(owed, behaviour, segment):
+    """The credit limit a demo customer got, from what it owes now and how it pays.
+
+    Chronic late payers are over it (their limit is 80 % of what they owe), slow payers close to it
+    (owing about 90 % of it), punctual payers well within it (at most 40 % used; at least a floor
+    per segment). Rounded to a hundred (over, near) or a thousand (within).
+    """
+    floors = {"enterprise": 50000.0, "mid_market": 20000.0, "small": 8000.0}
+    if behaviour == "chronic" and owed > 1000:
+        return math.floor(owed * 0.8 / 100) * 100
+    if behaviour == "slow" and owed > 1000:
+        return math.ceil(owed / 0.9 / 100) * 100
+    return max(floors.get(segment, 8000.0), math.ceil(owed * 2.5 / 1000) * 1000)
 
 
 class ArSuiteDemo(models.AbstractModel):
@@ -689,6 +705,7 @@ class ArSuiteDemo(models.AbstractModel):
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
         self._ar_demo_dunning(company, open_invoices)
+        self._ar_demo_credit(company, customers)
 
     @api.model
     def _ar_demo_disputes(self, company, customers, open_invoices):
@@ -791,6 +808,27 @@ class ArSuiteDemo(models.AbstractModel):
             moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=10)
             self.env["mail.message"].search([("id", ">", first_message)]).write({"date": moment})
         self.env["ar.dunning.run"]._run_batch(date=today, policy_ids=policy.ids, company=company)
+
+    # Credit monitoring: Odoo's own credit limits, then the nightly assessment
+    @api.model
+    def _ar_demo_credit(self, company, customers):
+        """Odoo's own credit limit on the demo's business customers (Settings → Invoicing → Sales Credit
+        Limit enabled), set against what each owes now as a credit controller would have set it: the
+        chronic late payers have run past theirs, the slow ones are close to it, the punctual ones have
+        room. Then the nightly credit assessment runs once, so the grades, the over-limit alerts and the
+        dashboard's figures are there on the first login."""
+        if "ar.credit.risk" not in self.env:
+            return
+        company.account_use_credit_limit = True
+        businesses = [(partner, info) for partner, info in customers if partner.is_company]
+        Partner = self.env["res.partner"].with_company(company)
+        exposure = Partner.browse([p.id for p, _info in businesses])._ar_credit_exposure_data()
+        for partner, info in businesses:
+            owed = exposure[partner.id]["exposure"]
+            limit = credit_limit_for(owed, info["behaviour"], info["segment"])
+            partner.with_company(company).credit_limit = limit
+        # the nightly job's own code, run once (the demo is installed as the superuser, as the cron runs)
+        self.env["ar.credit.risk"].with_company(company)._compute_company()
 
     @api.model
     def _ar_demo_interest_rates(self, today):

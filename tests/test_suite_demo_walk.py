@@ -119,3 +119,30 @@ class TestDemoWalk(HttpCase):
         self.assertGreater(figures.amount_overdue, 0)
         self.assertGreater(figures.dso_days, 0)
         self.start_tour("/odoo/action-ar_suite.ar_suite_dashboard_action", "ar_demo_walk_dashboard", login="accountant")
+
+    def test_credit_monitoring(self):
+        """Odoo's credit limits are set on the demo customers and the nightly assessment ran: some are over
+        their limit (with an alert each), some close to it, the others within it."""
+        self.assertTrue(self.company.account_use_credit_limit, "Settings: Sales Credit Limit")
+        Risk = self.env["ar.credit.risk"].with_user(self.accountant).with_company(self.company)
+        risks = Risk.search([("company_id", "=", self.company.id)])
+        self.assertGreater(len(risks), 30)
+        limited = risks.filtered("credit_limit")
+        self.assertGreater(len(limited), 30, "the limit column is filled in")
+        over = limited.filtered("over_limit")
+        near = limited.filtered(lambda r: not r.over_limit and r.exposure >= 0.8 * r.credit_limit)
+        within = limited - over - near
+        self.assertTrue(over and near and within, (len(over), len(near), len(within)))
+        self.assertGreater(len(set(risks.mapped("grade"))), 2, "grades from the customers' payment behaviour")
+        for risk in over:
+            self.assertEqual(
+                risk.credit_limit, risk.partner_id.with_company(self.company).credit_limit, "Odoo's own limit"
+            )
+        # one alert per customer over its limit, for its follow-up user
+        crossed = risks.history_ids.filtered("limit_crossed")
+        self.assertEqual(crossed.partner_id, over.partner_id)
+        self.assertEqual(len(crossed.activity_id), len(over))
+        self.assertTrue(all(over.mapped("reasons")))
+        dashboard = self.env["ar.suite.dashboard"].with_user(self.accountant).with_company(self.company)
+        figures = dashboard.create({"company_id": self.company.id})
+        self.assertEqual(figures.credit_over_limit_count, len(over))
