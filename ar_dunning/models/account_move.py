@@ -35,6 +35,9 @@ class AccountMove(models.Model):
         "(§ 286(3) BGB); without it a consumer is only in default after a reminder.",
     )
     ar_dunning_item_ids = fields.One2many("ar.dunning.item", "move_id", string="Reminder History", readonly=True)
+    ar_dunning_promise_line_ids = fields.One2many(
+        "ar.dunning.promise.line", "move_id", string="Promises to Pay", readonly=True
+    )
     ar_credit_needs_override = fields.Boolean(
         string="Needs a Credit Override",
         compute="_compute_ar_credit_needs_override",
@@ -77,6 +80,21 @@ class AccountMove(models.Model):
         if de_consumers:
             de_consumers.ar_dunning_de_notice = True  # the invoice report prints the notice for them
         return posted
+
+    def _invoice_paid_hook(self):
+        # EXTENDS 'account'
+        # a promise is kept as soon as its last promised invoice is paid
+        res = super()._invoice_paid_hook()
+        # sudo: the payment may be registered by a user (or a payment provider's callback) who does not
+        # read promises; only the open promises of these invoices change state
+        promises = (
+            self.env["ar.dunning.promise.line"]
+            .sudo()
+            .search([("move_id", "in", self.ids), ("state", "=", "open")])
+            .promise_id
+        )
+        promises._ar_update_kept()
+        return res
 
     def _ar_credit_blocked(self):
         """Customer invoices of self whose customer is on credit hold or over its limit.

@@ -33,6 +33,14 @@ class ArDunningKpi(models.Model):
     )
     on_time_share = fields.Float(string="Paid on Time (%)", aggregator="avg", digits=(16, 1))
     avg_days_late = fields.Float(string="Average Days Late", aggregator="avg", digits=(16, 1))
+    promise_kept_share = fields.Float(
+        string="Promises Kept (%)",
+        aggregator="avg",
+        digits=(16, 1),
+        help="Promises to pay kept among those kept or broken over 12 months "
+        "(0 when none was resolved: see Promises Resolved).",
+    )
+    promise_count = fields.Integer(string="Promises Resolved", aggregator="sum")
 
     @api.model
     def _cron_refresh(self):
@@ -100,6 +108,7 @@ class ArDunningKpi(models.Model):
             days = (on_date - cursor).days + 1 if cursor == month_start else month_days
             months.append((cursor, days))
             cursor = (cursor - timedelta(days=1)).replace(day=1)
+        promises = self._promise_stats(company, since)
         partners = self.env["res.partner"].browse(list(stats))
         history = partners.with_company(company)._ar_dunning_history(on_date) if partners else {}
         vals_list = []
@@ -112,6 +121,7 @@ class ArDunningKpi(models.Model):
             h = history.get(pid, {"avg_days_late": 0.0, "share_late": 0.0})
             vals = self._kpi_vals(company, on_date, s, series, h)
             vals["partner_id"] = pid
+            vals |= self._promise_vals(*promises.get(pid, (0, 0)))
             vals_list.append(vals)
             for key in ("receivable", "overdue", "not_due", "d1_30", "d31_60", "d61_90", "d90", "debit", "credit"):
                 totals[key] += s[key]
@@ -127,8 +137,29 @@ class ArDunningKpi(models.Model):
                 },
             )
             company_vals["scope"] = "company"
+            company_vals |= self._promise_vals(
+                sum(kept for kept, _broken in promises.values()), sum(broken for _kept, broken in promises.values())
+            )
             vals_list.append(company_vals)
         return self.create(vals_list)
+
+    @api.model
+    def _promise_stats(self, company, since):
+        """{customer id: (kept, broken)} promises to pay resolved since ``since``."""
+        stats = {}
+        for partner, state, count in self.env["ar.dunning.promise"]._read_group(
+            [("company_id", "=", company.id), ("state", "in", ("kept", "broken")), ("date_resolved", ">=", since)],
+            ["partner_id", "state"],
+            ["__count"],
+        ):
+            kept, broken = stats.get(partner.id, (0, 0))
+            stats[partner.id] = (kept + count, broken) if state == "kept" else (kept, broken + count)
+        return stats
+
+    @api.model
+    def _promise_vals(self, kept, broken):
+        total = kept + broken
+        return {"promise_count": total, "promise_kept_share": round(100.0 * kept / total, 1) if total else 0.0}
 
     @api.model
     def _kpi_vals(self, company, on_date, s, series, history):

@@ -4,6 +4,8 @@ import re
 import time
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
@@ -111,6 +113,16 @@ class ArDunningLine(models.Model):
         "total to pay, the last day of the 14 days and the exact collection costs due after it, and nothing else "
         "about payment.",
     )
+    broken_promise_ids = fields.Many2many(
+        "ar.dunning.promise",
+        string="Broken Promises",
+        readonly=True,
+        help="Promises to pay broken since the last reminder: this reminder says so, and resumes the reminders "
+        "of their invoices at the level reached before the promise.",
+    )
+    broken_promise_text = fields.Text(
+        compute="_compute_broken_promise_text", help="What the reminder says about the broken promises."
+    )
     legal_text = fields.Text(
         compute="_compute_legal_text",
         help="What the law lets this reminder state, in the customer's language (rendered by the templates).",
@@ -188,6 +200,54 @@ class ArDunningLine(models.Model):
     def _compute_legal_text(self):
         for line in self:
             line.legal_text = line.with_context(lang=line.lang)._ar_legal_sentences() or False
+
+    @api.depends("broken_promise_ids", "lang")
+    def _compute_broken_promise_text(self):
+        for line in self:
+            line.broken_promise_text = line.with_context(lang=line.lang)._ar_broken_promise_sentences() or False
+
+    def _ar_broken_promise_sentences(self):
+        """One sentence per broken promise, in the customer's language (formal register)."""
+        self.ensure_one()
+        env = self.env
+        sentences = []
+        for promise in self.broken_promise_ids.sorted("promise_date"):
+            date = format_date(env, promise.promise_date, lang_code=env.lang)
+            invoices = ", ".join(promise.line_ids.move_id.sorted("name").mapped("name"))
+            if invoices:
+                sentences.append(
+                    env._(
+                        "You promised to pay %(invoices)s by %(date)s. As we have not received the payment, we are "
+                        "resuming our reminders.",
+                        invoices=invoices,
+                        date=date,
+                    )
+                )
+            else:
+                sentences.append(
+                    env._(
+                        "You promised to pay by %(date)s. As we have not received the payment, we are resuming "
+                        "our reminders.",
+                        date=date,
+                    )
+                )
+        return "\n".join(sentences)
+
+    def _ar_with_broken_promise(self, body):
+        """The rendered reminder with the broken-promise paragraph before its statement table (or before its
+        last paragraph): every template, the accountant's own included, mentions the broken promise."""
+        self.ensure_one()
+        text = self.broken_promise_text
+        if not text or not body:
+            return body
+        block = Markup('<p class="ar_dunning_broken_promise" style="white-space: pre-line;">%s</p>') % text
+        body = str(body)
+        at = body.find("<table")
+        if at < 0:
+            at = body.rfind("<p")
+        if at < 0:
+            return Markup(body) + block
+        return Markup(body[:at]) + block + Markup(body[at:])
 
     def _ar_legal_sentences(self):
         """The legal statements of one reminder (sources in tools/late_payment_law.py)."""
@@ -460,7 +520,10 @@ class ArDunningLine(models.Model):
             )
             for line in lines:
                 line.write(
-                    {"subject": rendered[line.id].get("subject"), "body_html": rendered[line.id].get("body_html")}
+                    {
+                        "subject": rendered[line.id].get("subject"),
+                        "body_html": line._ar_with_broken_promise(rendered[line.id].get("body_html")),
+                    }
                 )
         t1 = time.perf_counter()
         # 2. statement PDFs: one wkhtmltopdf call for the whole batch, split per customer

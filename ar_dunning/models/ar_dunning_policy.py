@@ -41,6 +41,17 @@ class ArDunningPolicy(models.Model):
         default=14,
         help="Days the customer is given in the reminder to pay (a Belgian consumer must get at least 14 days).",
     )
+    promise_max_days = fields.Integer(
+        string="Promise Accepted up to (Days)",
+        default=30,
+        help="A buyer who promises in the portal to pay by a date at most this many days away is accepted at once; "
+        "a later date becomes a request the accountant accepts or declines. 0: every promise is reviewed.",
+    )
+    promise_grace_days = fields.Integer(
+        default=3,
+        help="Days after a promised date before the promise counts as broken (a transfer made on the date may "
+        "take a few days to arrive); the promised invoices are not reminded until then.",
+    )
 
     @api.constrains("is_default", "company_id", "active")
     def _check_single_default(self):
@@ -55,6 +66,14 @@ class ArDunningPolicy(models.Model):
                         "untick 'Default Policy' on one of them.",
                         company=policy.company_id.name,
                     )
+                )
+
+    @api.constrains("promise_max_days", "promise_grace_days")
+    def _check_promise_days(self):
+        for policy in self:
+            if policy.promise_max_days < 0 or policy.promise_grace_days < 0:
+                raise ValidationError(
+                    self.env._("Policy %(policy)s: promise days cannot be negative.", policy=policy.name)
                 )
 
     @api.constrains("tone_friendly_below", "tone_firm_from")

@@ -237,8 +237,13 @@ class ArDunningRun(models.Model):
             return "in_payment"
         return False
 
-    def _partner_items(self, lines, ladder, pending_tx):
-        """(best level index or None, [(line, days, level index, exclusion)]) for one customer."""
+    def _partner_items(self, lines, ladder, pending_tx, promised=frozenset(), resumed=frozenset()):
+        """(best level index or None, [(line, days, level index, exclusion)]) for one customer.
+
+        ``promised``: ids of the invoices an open promise holds (not chased); ``resumed``: ids of the
+        invoices of a promise broken since the last reminder: they are reminded at the level they had
+        reached before the promise (the first level if none), whatever their days overdue.
+        """
         offsets = ladder.mapped("offset_days")
         items = []
         best = None
@@ -249,9 +254,11 @@ class ArDunningRun(models.Model):
             days = days_overdue(line.date_maturity or line.date, self.date)
             last = ladder.ids.index(move.ar_dunning_level_id.id) if move.ar_dunning_level_id.id in ladder.ids else None
             new_index = next_level(offsets, days, last)
+            if move.id in resumed and days > 0:
+                new_index = last if last is not None else 0
             if days <= 0 and new_index is None:
                 continue  # not due and no pre-due reminder: not in the statement
-            reason = self._item_exclusion(line, pending_tx)
+            reason = self._item_exclusion(line, pending_tx) or ("promise" if move.id in promised else False)
             if not reason and new_index is not None:
                 best = new_index if best is None else max(best, new_index)
             items.append((line, days, None if reason else new_index, reason))
@@ -419,6 +426,32 @@ class ArDunningRun(models.Model):
             return "threshold"
         return False
 
+    def _promise_scope(self, partners):
+        """What the customers' promises to pay mean for this run.
+
+        Open promises past their date and grace days with an invoice still open break now (paid ones
+        are kept). Returns ``(promised, open_promise, resumed, broken_by_partner)``: the ids of the
+        invoices open promises hold, the customers a promise without invoices holds as a whole, the
+        ids of the invoices of promises broken and not yet reminded (they resume at their level), and
+        those broken promises per customer (the reminder mentions them).
+        """
+        Promise = self.env["ar.dunning.promise"]
+        scope = Domain("partner_id", "in", partners.ids) & Domain("company_id", "=", self.company_id.id)
+        Promise.search(scope & Domain("state", "=", "open"))._ar_break_due(self.date)
+        holding = Promise.search(scope & Domain("state", "=", "open"))
+        promised = set(holding.line_ids.move_id.ids)
+        open_promise = {p.partner_id.id for p in holding if not p.line_ids}
+        broken = Promise.search(scope & Domain("state", "=", "broken") & Domain("date_resolved", "<=", self.date))
+        if broken:
+            mentioned = self.env["ar.dunning.line"].search(
+                [("broken_promise_ids", "in", broken.ids), ("state", "=", "done")]
+            )
+            broken -= mentioned.broken_promise_ids
+        # an invoice under a new open promise stays held, even if an older promise of it broke
+        resumed = set(broken.line_ids.move_id.ids) - promised
+        broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
+        return promised, open_promise, resumed, broken_by_partner
+
     def _compute_lines(self):
         """Build the preview lines: one per customer with something to remind, bounded queries."""
         self.ensure_one()
@@ -428,11 +461,7 @@ class ArDunningRun(models.Model):
         ladders = {p.id: p._get_ladder() for p in policies}
         by_partner, pending_tx = self._fetch_receivables()
         partners = env["res.partner"].concat(*by_partner)
-        promises = env["ar.dunning.promise"].search_fetch(
-            [("partner_id", "in", partners.ids), ("state", "=", "open"), ("company_id", "=", self.company_id.id)],
-            ["partner_id", "promise_date"],
-        )
-        open_promise = {p.partner_id.id for p in promises if p.promise_date >= self.date}
+        promised, open_promise, resumed, broken_by_partner = self._promise_scope(partners)
         done_keys = set(
             env["ar.dunning.line"]
             .search_fetch([("key", "!=", False), ("state", "=", "done"), ("date", "=", self.date)], ["key"])
@@ -445,7 +474,7 @@ class ArDunningRun(models.Model):
             ladder = ladders[policy.id] if policy else False
             if not ladder:
                 continue
-            best, items = self._partner_items(lines, ladder, pending_tx)
+            best, items = self._partner_items(lines, ladder, pending_tx, promised, resumed)
             if best is not None:
                 net = sum(line.amount_residual for line in lines)
                 candidates.append((partner, policy, ladder, best, net, items, lines))
@@ -478,11 +507,16 @@ class ArDunningRun(models.Model):
             )
             if vals["exclusion_reason"]:
                 vals.update(state="excluded", selected=False, key=False)
+            claimed_moves = {v["move_id"] for v in vals_items if not v["exclusion_reason"]}
+            broken = [
+                promise.id
+                for promise in broken_by_partner.get(partner.id, [])
+                if not promise.line_ids or claimed_moves & set(promise.line_ids.move_id.ids)
+            ]
+            if broken:
+                vals["broken_promise_ids"] = [fields.Command.set(broken)]
             item_vals.append(vals_items)
             line_vals.append(vals)
-        broken = promises.filtered(lambda p: p.promise_date < self.date)
-        if broken:
-            broken.state = "broken"
         new_lines = env["ar.dunning.line"].create(line_vals)
         env["ar.dunning.item"].create(
             [

@@ -500,6 +500,15 @@ class ResPartner(models.Model):
     def action_ar_dunning_lift_credit_hold(self):
         self.ar_dunning_credit_hold = False
 
+    def _ar_dunning_policy(self, company):
+        """The dunning policy of this customer in ``company``: its own, else the company's default."""
+        own = self.commercial_partner_id.with_company(company).ar_dunning_policy_id
+        if own:
+            return own
+        return self.env["ar.dunning.policy"].search(
+            [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
+        )
+
     def _ar_dunning_open_promise_domain(self, on_date):
         return (
             Domain("partner_id", "in", self.commercial_partner_id.ids)

@@ -78,9 +78,11 @@ class TestDunningRun(ArDunningCommon):
         )
         # invoice-level exclusions produce no reminder at all
         self.assertFalse(self._line(run, p_nofollow) | self._line(run, p_paying) | self._line(run, p_agency))
-        # an expired promise is broken and no longer protects
+        # a promise past its date and the policy's grace days (3) is broken and no longer protects
         promise = p_promise.ar_dunning_promise_ids
-        run = self._run(on_date=self.RUN_DATE + timedelta(days=4), partners=p_promise)
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=6), partners=p_promise)
+        self.assertEqual(promise.state, "open", "within the grace days")
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=7), partners=p_promise)
         self.assertEqual(promise.state, "broken")
         self.assertFalse(self._line(run, p_promise).exclusion_reason)
 
