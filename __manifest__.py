@@ -16,6 +16,7 @@
         "views/ar_suite_dashboard_views.xml",
         "views/res_config_settings_views.xml",
         "views/ar_dunning_report_templates.xml",
+        "views/portal_promise_templates.xml",
         "views/ar_suite_menus.xml",
     ],
     "demo": [

@@ -7,3 +7,4 @@ from . import test_suite_dunning_journey
 from . import test_suite_demo_walk
 from . import test_suite_money_shield
 from . import test_suite_security
+from . import test_suite_promise

@@ -31,6 +31,7 @@ POST must refuse one without a CSRF token (400) unless ``csrf_exempt`` says why.
 """
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 OK, ERROR = "ok", "error"
 ACTORS = ("other", "guest", "forged", "expired", "revoked", "token", "owner")  # owner last: it may change state
@@ -64,6 +65,8 @@ class Case:
 
 
 NO_EXPIRY = "Odoo's document access tokens do not expire (revocation = a new token)"
+# a payment date the policy confirms at once
+PROMISE_DATE = (date.today() + timedelta(days=5)).isoformat()
 
 MATRIX = {
     # --- invoices (ar_customer_centric/controllers/portal_invoices.py) ---
@@ -98,6 +101,29 @@ MATRIX = {
     "/my/pay-all/<string:token>/invoice/<int:invoice_id>": [
         Case("/my/pay-all/{pay_all}/invoice/{invoice}?report_type=html", expect=link()),
         Case("/my/pay-all/{pay_all}/invoice/{invoice}?dispute=1", expect=link(owner=303, token=303)),
+    ],
+    # --- promise to pay (ar_suite/controllers/portal_promise.py); the guest route comes first: its
+    # token holder makes the promise on buyer A's overdue invoice (303), after which the owner finds
+    # the invoice promised already (200 with the error), by the link and in the portal ---
+    "/my/pay-all/<string:token>/promise": [
+        Case("/my/pay-all/{pay_all}/promise", expect=link(other=200)),
+        Case(
+            "/my/pay-all/{pay_all}/promise",
+            method="POST",
+            data={"invoice_ids": "{invoice}", "promise_date": PROMISE_DATE, "note": "Matrix promise"},
+            # another customer's link with A's invoice id: refused (404), nothing created
+            expect=link(owner=200, token=303),
+        ),
+    ],
+    "/my/invoices/promise": [
+        Case("/my/invoices/promise"),
+        Case("/my/invoices/promise?invoice_ids={invoice}", expect=user(owner=200, other=404)),
+        Case(
+            "/my/invoices/promise",
+            method="POST",
+            data={"invoice_ids": "{invoice}", "promise_date": PROMISE_DATE, "note": "Matrix promise"},
+            expect=user(owner=200, other=404),
+        ),
     ],
     # --- disputes (portal_disputes.py) ---
     "/my/invoices/<int:invoice_id>/dispute": [

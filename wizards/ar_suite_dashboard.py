@@ -56,6 +56,19 @@ class ArSuiteDashboard(models.TransientModel):
     open_customer_count = fields.Integer(string="Customers with open items", compute="_compute_kpis")
     dunning_html = fields.Html(string="Amounts per dunning level", compute="_compute_kpis", sanitize=False)
     peppol_html = fields.Html(string="Peppol delivery states", compute="_compute_kpis", sanitize=False)
+    promise_open_count = fields.Integer(string="Open promises to pay", compute="_compute_promises")
+    promise_requested_count = fields.Integer(string="Promises to review", compute="_compute_promises")
+    amount_promised = fields.Monetary(
+        string="Under promise",
+        compute="_compute_promises",
+        help="What the invoices under an open promise to pay still owe (company currency).",
+    )
+    promise_kept_share = fields.Float(
+        string="Promises kept (%)",
+        compute="_compute_promises",
+        digits=(16, 1),
+        help="Promises kept among those kept or broken in the last 12 months.",
+    )
     credit_over_limit_count = fields.Integer(string="Customers over their credit limit", compute="_compute_credit")
     credit_over_limit_exposure = fields.Monetary(string="Exposure over the limit", compute="_compute_credit")
     credit_exposure = fields.Monetary(string="Credit exposure", compute="_compute_credit")
@@ -138,6 +151,47 @@ class ArSuiteDashboard(models.TransientModel):
                 self.env._("Peppol state"),
                 self.env._("Not sent by Peppol"),
             )
+
+    @api.depends("company_id")
+    def _compute_promises(self):
+        """ar_dunning's promises to pay: how many, what they hold, how many were kept (a few grouped queries)."""
+        Promise = self.env["ar.dunning.promise"]
+        Move = self.env["account.move"]
+        since = fields.Date.context_today(self) - timedelta(days=365)
+        for dash in self:
+            company = Domain("company_id", "=", dash.company_id.id)
+            # the holding promises, and those kept or broken in the last 12 months, per state
+            counts = dict(
+                Promise._read_group(
+                    company
+                    & (
+                        Domain("state", "in", ("requested", "open"))
+                        | (Domain("state", "in", ("kept", "broken")) & Domain("date_resolved", ">=", since))
+                    ),
+                    ["state"],
+                    ["__count"],
+                )
+            )
+            dash.promise_open_count = counts.get("open", 0)
+            dash.promise_requested_count = counts.get("requested", 0)
+            resolved = counts.get("kept", 0) + counts.get("broken", 0)
+            dash.promise_kept_share = 100.0 * counts.get("kept", 0) / resolved if resolved else 0.0
+            [(promised,)] = Move._read_group(
+                company & Domain("ar_dunning_promise_line_ids", "any", [("state", "=", "open")]),
+                aggregates=["amount_residual_signed:sum"],
+            )
+            # promises keyed in without invoices hold the amount promised
+            [(whole,)] = Promise._read_group(
+                company & Domain("state", "=", "open") & Domain("line_ids", "=", False), aggregates=["amount:sum"]
+            )
+            dash.amount_promised = promised + whole
+
+    def action_open_promises(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_dunning.ar_dunning_promise_action")
+        action["domain"] = [("company_id", "=", self.company_id.id)]
+        action["context"] = {"search_default_group_state": 1}
+        return action
 
     @api.depends("company_id")
     def _compute_credit(self):
