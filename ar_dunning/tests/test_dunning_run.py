@@ -175,6 +175,21 @@ class TestDunningRun(ArDunningCommon):
         run = self._run(partners=self.nl_b2c)
         self.assertEqual((run.line_ids.fee_total, run.line_ids.fee_announced), (0.0, 150.0))
 
+    def test_templates_address_the_dunning_contact(self):
+        """Used by hand from the composer, a reminder template writes to the dunning contact (its partner_to),
+        not to what Odoo 19 takes by default (use_default_to: the record's partner, here the customer)."""
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts", "type": "invoice", "parent_id": self.be_b2b.id, "email": "ap@vandamme.example"}
+        )
+        self._invoice(self.be_b2b, 100, self._days(5))
+        line = self._line(self._run(partners=self.be_b2b), self.be_b2b)
+        self.assertEqual(line.contact_id, contact)
+        templates = self.env["mail.template"].search([("model", "=", "ar.dunning.line")])
+        self.assertGreaterEqual(len(templates), 3)
+        for template in templates:
+            values = template._generate_template(line.ids, ("partner_to",))[line.id]
+            self.assertEqual(values.get("partner_ids"), contact.ids, template.name)
+
     def test_execute_actions(self):
         inv = self._invoice(self.de_b2b, 1000, self._days(40))
         inv.write({"ar_dunning_level_id": self.level2.id, "ar_dunning_first_date": self._days(30)})
