@@ -15,7 +15,8 @@ button) and a sent reminder are shot as the buyer received them, from the mail s
 Credit monitoring: when the demo has no assessment yet (its nightly cron has not run), the
 set-up asks for one as admin (`ar.credit.risk.action_recompute`, the cron's code for the
 demo company), then shoots the list, the assessment of a customer graded B-E and the risk
-section of that customer's form.
+section of that customer's form. Promises to pay: the buyer's form in the portal; when the demo has no
+promise yet, the buyer sends two through it (one confirmed, one to review), then the accountant's list.
 """
 
 import argparse
@@ -164,6 +165,18 @@ class Browser:
         else:
             print(f"    (timed out waiting for {ready!r} on {url})")
         time.sleep(settle)
+
+    def goto_done(self, ready, timeout=40):
+        """Wait for a navigation started by the page itself (a form sent) to reach ``ready``."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.evaluate(f"Boolean({ready})"):
+                    return
+            except (RuntimeError, websocket.WebSocketTimeoutException):
+                pass
+            time.sleep(0.3)
+        print(f"    (timed out waiting for {ready!r})")
 
     def shot(self, path):
         data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
@@ -381,7 +394,38 @@ def shot_credit(odoo, browser, out):
     browser.shot(out / "credit_customer.png")
 
 
-SHOTS = ("portal", "guest", "backend", "reminders", "letter", "mails", "credit")
+def shot_promises(odoo, browser, out):
+    """Promise to pay: the buyer's form in the portal, then the accountant's list of promises. When the
+    demo has no promise yet, the buyer sends two through that form: the earliest overdue invoice by a
+    date within the policy (confirmed at once), the rest by a later one (for the accountant to review)."""
+    session = odoo.login("buyer", "buyer")
+    browser.set_session(odoo.url, session)
+    fill = (
+        "(() => {{ const boxes = [...document.querySelectorAll('.o_ar_promise_check')];"
+        " boxes.forEach((b, i) => {{ b.checked = {tick}; }});"
+        " if (!boxes.some(b => b.checked)) {{ return false; }}"
+        " document.querySelector('#ar_promise_date').value ="
+        " new Date(Date.now() + {days} * 864e5).toISOString().slice(0, 10);"
+        " document.querySelector('#ar_promise_note').value = {note};"
+        " if ({send}) {{ document.querySelector('.o_ar_promise_submit').click(); }} return true; }})()"
+    )
+    note = json.dumps("Wij betalen zodra onze klant ons betaald heeft.")
+    browser.goto(f"{odoo.url}/my/invoices/promise", ready=PORTAL_READY)
+    browser.evaluate(fill.format(tick="true", days=10, note=note, send="false"))
+    browser.shot(out / "portal_promise.png")
+    odoo.login("accountant", "accountant")
+    if not odoo.call("ar.dunning.promise", "search_count", []):
+        for tick, days in (("i === 0", 10), ("true", 45)):
+            browser.goto(f"{odoo.url}/my/invoices/promise", ready=PORTAL_READY, settle=0.5)
+            if browser.evaluate(fill.format(tick=tick, days=days, note=note, send="true")):
+                browser.goto_done("location.search.includes('ar_promise=')")
+    session = odoo.login("accountant", "accountant")
+    browser.set_session(odoo.url, session)
+    browser.goto(f"{odoo.url}/odoo/action-ar_dunning.ar_dunning_promise_action", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "dunning_promises.png")
+
+
+SHOTS = ("portal", "guest", "promises", "backend", "reminders", "letter", "mails", "credit")
 
 
 def main():
@@ -408,6 +452,8 @@ def main():
             shot_portal(odoo, browser, out)
         if "guest" in only:
             shot_guest_pay_all(odoo, browser, out)
+        if "promises" in only:
+            shot_promises(odoo, browser, out)
         if "backend" in only:
             shot_backend(odoo, browser, out)
         if "reminders" in only:
