@@ -167,5 +167,7 @@ class TestSuitePromise(ArPortalCommon):
         dashboard = self.env["ar.suite.dashboard"].create({"company_id": self.company.id})
         self.assertEqual(dashboard.promise_open_count, 1)
         self.assertEqual(dashboard.amount_promised, 350.0)
+        # no promise kept or broken yet: no "0 % kept" shown (the share is hidden without resolved promises)
+        self.assertEqual((dashboard.promise_resolved_count, dashboard.promise_kept_share), (0, 0.0))
         action = dashboard.action_open_promises()
         self.assertEqual(action["res_model"], "ar.dunning.promise")

@@ -63,6 +63,7 @@ class ArSuiteDashboard(models.TransientModel):
         compute="_compute_promises",
         help="What the invoices under an open promise to pay still owe (company currency).",
     )
+    promise_resolved_count = fields.Integer(string="Promises kept or broken", compute="_compute_promises")
     promise_kept_share = fields.Float(
         string="Promises kept (%)",
         compute="_compute_promises",
@@ -175,6 +176,7 @@ class ArSuiteDashboard(models.TransientModel):
             dash.promise_open_count = counts.get("open", 0)
             dash.promise_requested_count = counts.get("requested", 0)
             resolved = counts.get("kept", 0) + counts.get("broken", 0)
+            dash.promise_resolved_count = resolved
             dash.promise_kept_share = 100.0 * counts.get("kept", 0) / resolved if resolved else 0.0
             [(promised,)] = Move._read_group(
                 company & Domain("ar_dunning_promise_line_ids", "any", [("state", "=", "open")]),

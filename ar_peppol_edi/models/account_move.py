@@ -63,9 +63,22 @@ class AccountMove(models.Model):
     ar_peppol_sent_at = fields.Datetime(string="Sent on", copy=False, readonly=True)
     ar_peppol_delivered_at = fields.Datetime(string="Delivered on", copy=False, readonly=True)
     ar_peppol_response_at = fields.Datetime(string="Buyer response on", copy=False, readonly=True)
-    ar_peppol_response_code = fields.Char(string="Buyer response", copy=False, readonly=True)
+    ar_peppol_response_code = fields.Char(string="Buyer response code", copy=False, readonly=True)
+    ar_peppol_response_label = fields.Char(
+        string="Buyer response",
+        compute="_compute_ar_peppol_response_label",
+        help="The buyer's Invoice Response (Peppol Invoice Response 3, UNCL 4343 status code) in words.",
+    )
     ar_peppol_response_reason = fields.Text(string="Buyer response reason", copy=False, readonly=True)
     ar_peppol_answer = fields.Text(string="Access point answer", copy=False, readonly=True)
+
+    @api.depends("ar_peppol_response_code")
+    @api.depends_context("lang")
+    def _compute_ar_peppol_response_label(self):
+        labels = self.env["ar.peppol.finding"]._response_labels()
+        for move in self:
+            code = move.ar_peppol_response_code
+            move.ar_peppol_response_label = f"{labels.get(code, code)} ({code})" if code else False
 
     # ------------------------------------------------------------------
     # Validation

@@ -51,6 +51,8 @@ class TestInvoiceResponse(PeppolCommon):
         self.assertEqual(self.env["account.move"]._ar_peppol_import_invoice_response(xml), move)
         self.assertEqual(move.ar_peppol_state, "rejected")
         self.assertIn("Unknown PO", move.activity_ids.note)
+        # the accountant reads the answer in words, the code beside it
+        self.assertEqual(move.with_context(lang="en_US").ar_peppol_response_label, "Rejected (RE)")
         paid = RESPONSE.format(code="PD", reason="", invoice=move.name).encode()
         self.env["account.move"]._ar_peppol_import_invoice_response(paid)
         self.assertEqual(move.ar_peppol_state, "rejected", "paid never follows a rejection")
