@@ -17,6 +17,24 @@ PEPPOL_TRACE_STATES = {
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    ar_promise_date = fields.Date(
+        string="Payment Promised For",
+        compute="_compute_ar_promise_date",
+        help="The date by which the buyer promised to pay this invoice (an open promise to pay).",
+    )
+
+    def _compute_ar_promise_date(self):
+        # sudo: promises are accounting records; the buyer's invoice list shows only the date of the open
+        # promise on invoices it may already read (self), in one query for the page
+        lines = (
+            self.env["ar.dunning.promise.line"]
+            .sudo()
+            .search_fetch([("move_id", "in", self.ids), ("state", "=", "open")], ["move_id", "promise_id"])
+        )
+        dates = {line.move_id.id: line.promise_id.promise_date for line in lines}
+        for move in self:
+            move.ar_promise_date = dates.get(move.id, False)
+
     def write(self, vals):
         # EXTENDS 'ar_peppol_edi': every Peppol transmission also shows in Invoice Deliveries
         res = super().write(vals)

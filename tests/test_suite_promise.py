@@ -73,6 +73,7 @@ class TestSuitePromise(ArPortalCommon):
         self.assertIn(f"/my/invoices/promise?invoice_ids={self.inv_a1.id}", page.text)
         self.assertNotIn("/my/invoices/promise?invoice_ids", self.url_open(f"/my/invoices/{self.inv_a2.id}").text)
         self.assertIn("o_ar_promise_button", self.url_open("/my/invoices").text)
+        self.assertNotIn("o_ar_promised", self.url_open("/my/invoices").text)
         url = f"/my/invoices/promise?invoice_ids={self.inv_a1.id}"
         form = self.url_open(url)
         self.assertIn(self.inv_a3.name, form.text, "the other overdue invoice is offered")
@@ -115,6 +116,13 @@ class TestSuitePromise(ArPortalCommon):
         )
         self.assertIn("o_ar_promise_error", response.text)
         self.assertEqual(len(self._promises()), 1)
+        # accepted, the promise shows in the buyer's list on its invoice only
+        self.assertNotIn("o_ar_promised", self.url_open("/my/invoices").text, "a request is no promise yet")
+        promise.action_accept()
+        listing = self.url_open("/my/invoices").text
+        self.assertEqual(listing.count("o_ar_promised"), 1)
+        row = listing[listing.index(self.inv_a1.name) :]
+        self.assertLess(row.index("o_ar_promised"), row.index("</tr>"), "on the promised invoice's row")
 
     @mute_logger("odoo.http")
     def test_guest_link_grants_its_own_invoices_only(self):
