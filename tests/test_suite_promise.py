@@ -76,6 +76,7 @@ class TestSuitePromise(ArPortalCommon):
         self.assertNotIn("o_ar_promised", self.url_open("/my/invoices").text)
         url = f"/my/invoices/promise?invoice_ids={self.inv_a1.id}"
         form = self.url_open(url)
+        self.assertIn("o_ar_promise_breadcrumb", form.text, "the way back to the invoices")
         self.assertIn(self.inv_a3.name, form.text, "the other overdue invoice is offered")
         self.assertNotIn(self.inv_a2.name, form.text, "an invoice not yet due is not")
         response = self.url_open(
