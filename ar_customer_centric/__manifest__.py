@@ -22,6 +22,7 @@
         "views/ar_customer_statement_views.xml",
         "wizards/ar_segment_apply_views.xml",
         "data/portal_mail_data.xml",
+        "data/mail_layout_data.xml",
         "data/portal_cron_data.xml",
         "views/ar_dispute_views.xml",
         "views/ar_sepa_mandate_views.xml",

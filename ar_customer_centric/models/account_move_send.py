@@ -369,7 +369,7 @@ class AccountMoveSend(models.AbstractModel):
             partner_ids=recipients.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
+            email_layout_xmlid="ar_customer_centric.mail_notification_light",
             # from the invoice's salesperson or the company, as the template's email_from says, never from
             # whoever runs the sending (OdooBot for the cron)
             author_id=(move.invoice_user_id.partner_id or move.company_id.partner_id).id,

@@ -280,7 +280,7 @@ class ArCustomerStatement(models.Model):
                 attachments=attachments,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
-                email_layout_xmlid="mail.mail_notification_light",
+                email_layout_xmlid="ar_customer_centric.mail_notification_light",
                 # from the company, as the template's email_from says, never from the cron's OdooBot
                 author_id=self.company_id.partner_id.id,
                 email_from=template._render_field("email_from", self.ids)[self.id],

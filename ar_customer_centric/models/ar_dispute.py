@@ -214,7 +214,7 @@ class ArDispute(models.Model):
                 # would skip them: the recipient is named in partner_ids, nobody else is notified
                 notify_author=True,
                 author_id=(dispute.user_id.partner_id or dispute.company_id.partner_id).id,
-                email_layout_xmlid="mail.mail_notification_light",
+                email_layout_xmlid="ar_customer_centric.mail_notification_light",
                 model_description=move.with_context(lang=lang).type_name,
             )
 

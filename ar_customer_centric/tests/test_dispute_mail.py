@@ -54,6 +54,7 @@ class TestCustomerMailSenders(ArPortalCommon, MockEmail):
         self.assertEqual(ack.author_id, dispute.user_id.partner_id, "sent by the responsible, not by the buyer")
         # the layout's header names the invoice ("Je Factuur": Odoo's own "Your" is informal in Dutch)
         self.assertIn("Factuur</span>", ack.body_html, "the layout names the invoice")
+        self.assertNotIn("Je Factuur", ack.body_html, "formal: no informal 'je' in the header")
         self.assertNotIn("Boekingsstuk", ack.body_html, "not the journal entry")
         # the accountant: one mail (the activity), not also "you have been assigned"
         accountant = [m for m in self._mails if any("accountant@" in a for a in m["email_to"])]
