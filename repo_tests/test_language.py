@@ -260,3 +260,215 @@ def test_belgian_french_reads_belgian_and_french_reads_french():
     assert "Mandat de domiciliation SEPA" in fr_be
     broken = _entry("Plus aucun prélèvement ne sera effectué.", "model_terms:ir.ui.view,arch_db:x.portal_x")
     assert glossary_problems("fr_BE", [(broken, broken.msgstr)])
+
+
+# --- the SEPA mandate texts (issue 13: legal and banking texts exact) -------------------------------
+# The mandate form shows the mandatory text of the scheme (res.company._ar_sepa_mandate_text). Where an
+# official national text was found, its words are written out here, copied from the source the .po
+# cites next to the translation, so that a changed msgstr fails; where none could be read, the .po must
+# say that its text is a rendering of the EPC English and that the bank's mandate form prevails.
+
+MANDATE_LOCALES = ["en", "nl", "nl_BE", "fr", "fr_BE", "de"]
+
+# {(locale, scheme): (the official text, a string the .po comment must contain: the source's URL)}
+OFFICIAL_MANDATE_TEXTS = {
+    # EPC392-08 v5.0 (24 September 2019), legal wording of the Core and B2B specimens: the msgid
+    ("en", "CORE"): (
+        "By signing this mandate form, you authorise (A) %(creditor)s to send instructions to your bank to "
+        "debit your account and (B) your bank to debit your account in accordance with the instructions from "
+        "%(creditor)s. As part of your rights, you are entitled to a refund from your bank under the terms "
+        "and conditions of your agreement with your bank. A refund must be claimed within 8 weeks starting "
+        "from the date on which your account was debited. Your rights are explained in a statement that you "
+        "can obtain from your bank.",
+        None,
+    ),
+    ("en", "B2B"): (
+        "By signing this mandate form, you authorise (A) %(creditor)s to send instructions to your bank to "
+        "debit your account and (B) your bank to debit your account in accordance with the instructions from "
+        "%(creditor)s. This mandate is only intended for business-to-business transactions. You are not "
+        "entitled to a refund from your bank after your account has been debited, but you are entitled to "
+        "request your bank not to debit your account up until the day on which the payment is due.",
+        None,
+    ),
+    # Betaalvereniging Nederland, doorlopende machtiging (standaard / zakelijk)
+    ("nl", "CORE"): (
+        "Door ondertekening van dit formulier geeft u toestemming aan (A) %(creditor)s om doorlopende "
+        "incasso-opdrachten te sturen naar uw bank om een bedrag van uw rekening af te schrijven en (B) aan uw "
+        "bank om doorlopend een bedrag van uw rekening af te schrijven overeenkomstig de opdracht van "
+        "%(creditor)s. Als u het niet eens bent met deze afschrijving kunt u deze laten terugboeken. Neem "
+        "hiervoor binnen 8 weken na afschrijving contact op met uw bank. Vraag uw bank naar de voorwaarden.",
+        "https://gocardless.com/nl/handleidingen/sepa/machtiging-inhoud/",
+    ),
+    ("nl", "B2B"): (
+        "Door ondertekening van dit formulier geeft u toestemming aan (A) %(creditor)s om zakelijke "
+        "doorlopende incasso-opdrachten te sturen naar uw bank om een bedrag af te schrijven en (B) aan uw "
+        "bank om doorlopend een bedrag van uw rekening af te schrijven overeenkomstig de opdracht van "
+        "%(creditor)s. Deze machtiging is uitsluitend bedoeld voor zakelijke incassotransacties tussen "
+        "bedrijven. Na afschrijving heeft u geen recht om het bedrag terug te laten boeken. U heeft wel het "
+        "recht om uw bank te vragen het bedrag niet af te schrijven van uw rekening. U kunt dit doen tot en "
+        "met de dag waarop de afschrijving zou plaatsvinden.",
+        "https://gocardless.com/nl/handleidingen/sepa/machtiging-inhoud/",
+    ),
+    # Deutsche Kreditwirtschaft, SEPA-Lastschriftmandat / SEPA-Firmenlastschrift-Mandat
+    ("de", "CORE"): (
+        "Ich ermächtige %(creditor)s, Zahlungen von meinem Konto mittels Lastschrift einzuziehen. Zugleich "
+        "weise ich mein Kreditinstitut an, die von %(creditor)s auf mein Konto gezogenen Lastschriften "
+        "einzulösen. Hinweis: Ich kann innerhalb von acht Wochen, beginnend mit dem Belastungsdatum, die "
+        "Erstattung des belasteten Betrages verlangen. Es gelten dabei die mit meinem Kreditinstitut "
+        "vereinbarten Bedingungen.",
+        "https://gocardless.com/de/handbuch/sepa/mandate-inhalt/",
+    ),
+    ("de", "B2B"): (
+        "Ich ermächtige %(creditor)s, Zahlungen von meinem Konto mittels Lastschrift einzuziehen. Zugleich "
+        "weise ich mein Kreditinstitut an, die von %(creditor)s auf mein Konto gezogenen Lastschriften "
+        "einzulösen. Hinweis: Dieses Lastschriftmandat dient nur dem Einzug von Lastschriften, die auf Konten "
+        "von Unternehmen gezogen sind. Ich bin nicht berechtigt, nach der erfolgten Einlösung eine Erstattung "
+        "des belasteten Betrages zu verlangen. Ich bin berechtigt, mein Kreditinstitut bis zum Fälligkeitstag "
+        "anzuweisen, Lastschriften nicht einzulösen.",
+        "https://gocardless.com/de/handbuch/sepa/mandate-inhalt/",
+    ),
+}
+# official only as far as the source could be read: {(locale, scheme): (verified beginning, source URL)}
+PARTLY_OFFICIAL_MANDATE_TEXTS = {
+    ("fr", "CORE"): (
+        "En signant ce formulaire de mandat, vous autorisez (A) %(creditor)s à envoyer des instructions à "
+        "votre banque pour débiter votre compte, et (B) votre banque à débiter votre compte conformément aux "
+        "instructions de %(creditor)s. Vous bénéficiez du droit d'être remboursé par votre banque selon les "
+        "conditions décr",
+        "https://www.banquepopulaire.fr/",
+    ),
+}
+# no official text could be read: the .po says what the text is and what the company does
+RENDERED_MANDATE_TEXTS = {("nl_BE", "CORE"), ("nl_BE", "B2B"), ("fr", "B2B"), ("fr_BE", "CORE"), ("fr_BE", "B2B")}
+RENDERING_NOTICE = ("rendering of the EPC English", "not an official text", "bank's mandate form, which prevails")
+
+# what each text must say, per language: {lang: (CORE's refund right, its 8 weeks, CORE's pointer to the
+# bank's terms, B2B's "no refund", B2B's "businesses only")}
+MANDATE_MEANING = {
+    "en": (
+        r"you are entitled to a refund",
+        r"\b8 weeks\b",
+        r"terms and conditions of your agreement with your bank",
+        r"not entitled to a refund",
+        r"only intended for business-to-business",
+    ),
+    "nl": (
+        r"laten terugboeken|recht op terugbetaling",
+        r"\b8 weken\b",
+        r"Vraag uw bank naar de voorwaarden|voorwaarden van uw overeenkomst met uw bank",
+        r"geen recht (om het bedrag terug te laten boeken|op terugbetaling)",
+        r"uitsluitend bedoeld voor .*tussen (bedrijven|ondernemingen)",
+    ),
+    "fr": (
+        r"Vous bénéficiez du droit d'être remboursé",
+        r"\b8 semaines\b",
+        r"conditions décrites dans la convention",
+        r"Vous n'avez pas le droit d'être remboursé",
+        r"uniquement aux transactions interentreprises",
+    ),
+    "de": (
+        r"Ich kann .*die Erstattung des belasteten Betrages verlangen",
+        r"\bacht Wochen\b",
+        r"mit meinem Kreditinstitut vereinbarten Bedingungen",
+        r"nicht berechtigt, nach der erfolgten Einlösung eine Erstattung",
+        r"nur dem Einzug von Lastschriften, die auf Konten von Unternehmen",
+    ),
+}
+
+
+def mandate_texts(locale):
+    """{scheme: (translator's comment, text the reader sees)} of the two mandate texts in one locale."""
+    i18n = MODULE_DIRS["ar_customer_centric"] / "i18n"
+    if locale == "en":
+        files = [i18n / "ar_customer_centric.pot"]
+    elif locale in OVERRIDES:
+        files = [i18n / f"{locale}.po", i18n / f"{OVERRIDES[locale]}.po"]  # the override first
+    else:
+        files = [i18n / f"{locale}.po"]
+    texts = {}
+    for path in files:
+        for entry in _po(path):
+            if not entry.msgid.startswith("By signing this mandate form"):
+                continue
+            scheme = "B2B" if "business-to-business" in entry.msgid else "CORE"
+            text = entry.msgid if locale == "en" else entry.msgstr
+            if text and scheme not in texts:
+                texts[scheme] = (entry.tcomment or "", text)
+    return texts
+
+
+def mandate_meaning_problems(lang, core, b2b):
+    """What the CORE and B2B texts of one language fail to say (or say wrongly)."""
+    refund, weeks, terms, no_refund, business = MANDATE_MEANING[lang]
+    problems = []
+    if not re.search(refund, core) or re.search(no_refund, core):
+        problems.append("CORE does not state the refund right")
+    if not re.search(weeks, core):
+        problems.append("CORE does not state the 8 weeks")
+    if not re.search(terms, core):
+        problems.append("CORE does not refer to the bank's terms")
+    if not re.search(no_refund, b2b) or re.search(weeks, b2b):
+        problems.append("B2B does not state that there is no refund")
+    if not re.search(business, b2b) or re.search(business, core):
+        problems.append("B2B is not the businesses-only text")
+    return problems
+
+
+@pytest.mark.parametrize("locale", MANDATE_LOCALES)
+def test_mandate_core_has_the_refund_right_and_b2b_has_none(locale):
+    texts = mandate_texts(locale)
+    assert set(texts) == {"CORE", "B2B"}, f"{locale}: mandate texts missing ({sorted(texts)})"
+    (_c, core), (_b, b2b) = texts["CORE"], texts["B2B"]
+    problems = mandate_meaning_problems(locale[:2], core, b2b)
+    assert not problems, f"{locale}: " + "; ".join(problems)
+    for scheme, text in texts.items():
+        assert text[1].count("%(creditor)s") == 2, f"{locale} {scheme}: the creditor is not named twice"
+
+
+@pytest.mark.parametrize(("locale", "scheme"), sorted(OFFICIAL_MANDATE_TEXTS))
+def test_mandate_text_is_the_cited_official_text(locale, scheme):
+    official, url = OFFICIAL_MANDATE_TEXTS[(locale, scheme)]
+    comment, text = mandate_texts(locale)[scheme]
+    assert text == official, f"{locale} {scheme}: the text no longer matches the official text"
+    if url:
+        assert comment.startswith("Source:") and url in comment.replace("\n", ""), (
+            f"{locale} {scheme}: the .po comment does not cite {url}"
+        )
+
+
+@pytest.mark.parametrize(("locale", "scheme"), sorted(PARTLY_OFFICIAL_MANDATE_TEXTS))
+def test_mandate_text_starts_with_the_verified_official_words(locale, scheme):
+    beginning, url = PARTLY_OFFICIAL_MANDATE_TEXTS[(locale, scheme)]
+    comment, text = mandate_texts(locale)[scheme]
+    assert text.startswith(beginning), f"{locale} {scheme}: the verified official words changed"
+    flat = " ".join(comment.split())
+    assert comment.startswith("Source") and url in comment.replace("\n", ""), f"{locale} {scheme}: source not cited"
+    missing = [n for n in RENDERING_NOTICE if n not in flat]
+    assert not missing, f"{locale} {scheme}: the .po comment lacks {missing} for the unverified rest"
+
+
+@pytest.mark.parametrize(("locale", "scheme"), sorted(RENDERED_MANDATE_TEXTS))
+def test_mandate_text_without_official_source_says_so(locale, scheme):
+    """The documented limit: no official text read, so the .po says it is ours and the bank's form prevails."""
+    comment, _text = mandate_texts(locale)[scheme]
+    flat = " ".join(comment.split())
+    missing = [n for n in RENDERING_NOTICE if n not in flat]
+    assert not missing, f"{locale} {scheme}: the .po comment lacks {missing}"
+    assert "europeanpaymentscouncil.eu" in comment.replace("\n", ""), f"{locale} {scheme}: the EPC source is not named"
+
+
+def test_every_mandate_text_is_classified():
+    """A new locale's mandate texts must be given an official source or declared a rendering."""
+    known = set(OFFICIAL_MANDATE_TEXTS) | set(PARTLY_OFFICIAL_MANDATE_TEXTS) | RENDERED_MANDATE_TEXTS
+    assert {(loc, s) for loc in MANDATE_LOCALES for s in ("CORE", "B2B")} == known
+
+
+def test_mandate_checks_fire_on_the_known_mistakes():
+    en = mandate_texts("en")
+    core, b2b = en["CORE"][1], en["B2B"][1]
+    assert not mandate_meaning_problems("en", core, b2b)
+    assert mandate_meaning_problems("en", b2b, core)  # schemes swapped
+    assert mandate_meaning_problems("en", core.replace("within 8 weeks", "within 13 months"), b2b)
+    assert mandate_meaning_problems("en", core, b2b.replace("not entitled", "entitled"))
+    de = mandate_texts("de")
+    assert mandate_meaning_problems("de", de["CORE"][1].replace("acht", "sechs"), de["B2B"][1])

@@ -45,10 +45,11 @@ class ResCompany(models.Model):
     def _ar_sepa_mandate_text(self, scheme):
         """The EPC's mandatory mandate text of the scheme, in the reader's language.
 
-        English: EPC SEPA Direct Debit Core / B2B rulebooks, mandate (DS-01) wording; the nl, nl_BE,
-        fr and de .po give the national communities' versions (Betaalvereniging Nederland, Febelfin,
-        Deutsche Kreditwirtschaft). CORE explains the 8-week refund right and that the bank's statement
-        explains the rights; B2B has no refund right after the debit.
+        English: EPC SEPA Direct Debit Core / B2B rulebooks, mandate (DS-01) wording; the nl and de .po
+        give the national communities' versions (Betaalvereniging Nederland, Deutsche Kreditwirtschaft),
+        nl_BE and fr renderings of the English where no official text could be read. CORE states the
+        8-week refund right under the bank's terms; B2B has no refund right after the debit
+        (repo_tests/test_language.py checks both in every language, and the official texts word for word).
 
         Sources (checked 2026-12-02; each translation carries its own source as a translator's comment in
         the .po, kept by `make i18n`):
@@ -61,9 +62,16 @@ class ResCompany(models.Model):
         - nl.po: Betaalvereniging Nederland consent texts (standaard / zakelijke Europese incasso), as quoted
           by https://gocardless.com/nl/handleidingen/sepa/machtiging-inhoud/ (Jan 2020) and ING's standard
           machtigingskaart.
-        - fr.po (France): the Core text French banks print (banquepopulaire.fr, read up to its refund
-          clause); the rest of the French Core text and the French B2B text are not verified.
-        - nl_BE.po and fr_BE (Febelfin): no official text found; renderings of the EPC English text.
+        - fr.po (France, and Belgian French: fr_BE.po has no entry): the Core text French banks print
+          (banquepopulaire.fr, read up to its refund clause); the rest of the French Core text and the
+          French B2B text are renderings of the EPC English text.
+        - nl_BE.po: renderings of the EPC English text. The EPC publishes legally checked translations per
+          banking community (Belgium: Flemish, French, German; France: French), "SDD Core Mandate
+          Translations" https://www.europeanpaymentscouncil.eu/other/core-sdd-mandate-translations and
+          "SEPA B2B DD Mandate Translations"
+          http://www.europeanpaymentscouncil.eu/content.cfm?page=sepa_b2b_dd_mandate_translations, but
+          their documents could not be read here; no Febelfin or CFONB model text was found.
+          The company's bank's mandate form prevails (readme, limits).
         """
         self.ensure_one()
         if scheme == "B2B":
