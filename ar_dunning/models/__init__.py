@@ -1,6 +1,7 @@
 from . import ar_dunning_policy
 from . import ar_dunning_charge
 from . import ar_dunning_promise
+from . import ar_dunning_plan
 from . import res_partner
 from . import account_move
 from . import ar_dunning_run

@@ -38,6 +38,9 @@ class AccountMove(models.Model):
     ar_dunning_promise_line_ids = fields.One2many(
         "ar.dunning.promise.line", "move_id", string="Promises to Pay", readonly=True
     )
+    ar_dunning_plan_invoice_ids = fields.One2many(
+        "ar.dunning.plan.invoice", "move_id", string="Payment Plans", readonly=True
+    )
     ar_credit_needs_override = fields.Boolean(
         string="Needs a Credit Override",
         compute="_compute_ar_credit_needs_override",
@@ -94,6 +97,14 @@ class AccountMove(models.Model):
             .promise_id
         )
         promises._ar_update_kept()
+        # sudo: same reason; a plan whose invoices are all paid is completed
+        plans = (
+            self.env["ar.dunning.plan.invoice"]
+            .sudo()
+            .search([("move_id", "in", self.ids), ("state", "in", ("active", "late"))])
+            .plan_id
+        )
+        plans._ar_update_states()
         return res
 
     def _ar_credit_blocked(self):

@@ -22,6 +22,7 @@ EXCLUSION_REASONS = [
     ("no_followup", "No follow-up"),
     ("on_hold", "Customer on hold"),
     ("promise", "Promise to pay"),
+    ("plan", "Payment plan"),
     ("in_payment", "Being paid"),
     ("net_balance", "Net balance not positive"),
     ("threshold", "Under the minimum amount"),
@@ -120,6 +121,13 @@ class ArDunningLine(models.Model):
         help="Promises to pay broken since the last reminder: this reminder says so, and resumes the reminders "
         "of their invoices at the level reached before the promise.",
     )
+    broken_plan_ids = fields.Many2many(
+        "ar.dunning.plan",
+        string="Broken Payment Plans",
+        readonly=True,
+        help="Payment plans broken since the last reminder: this reminder says so, and resumes the reminders of "
+        "their overdue instalments at the level reached before the plan.",
+    )
     broken_promise_text = fields.Text(
         compute="_compute_broken_promise_text", help="What the reminder says about the broken promises."
     )
@@ -201,7 +209,7 @@ class ArDunningLine(models.Model):
         for line in self:
             line.legal_text = line.with_context(lang=line.lang)._ar_legal_sentences() or False
 
-    @api.depends("broken_promise_ids", "lang")
+    @api.depends("broken_promise_ids", "broken_plan_ids", "lang")
     def _compute_broken_promise_text(self):
         for line in self:
             line.broken_promise_text = line.with_context(lang=line.lang)._ar_broken_promise_sentences() or False
@@ -231,6 +239,20 @@ class ArDunningLine(models.Model):
                         date=date,
                     )
                 )
+        for plan in self.broken_plan_ids.sorted("id"):
+            missed = plan.instalment_ids.filtered(lambda i: i.amount_residual > 0 and i.date < self.date).sorted(
+                "number"
+            )[:1]
+            sentences.append(
+                env._(
+                    "You agreed with us to pay %(invoices)s in %(count)s instalments. As instalment %(number)s, due "
+                    "on %(date)s, has not been paid, the payment plan has ended and we are resuming our reminders.",
+                    invoices=", ".join(plan.move_ids.sorted("name").mapped("name")),
+                    count=plan.instalment_count,
+                    number=missed.number or "",
+                    date=format_date(env, missed.date, lang_code=env.lang) if missed else "",
+                )
+            )
         return "\n".join(sentences)
 
     def _ar_with_broken_promise(self, body):

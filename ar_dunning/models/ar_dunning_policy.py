@@ -53,6 +53,21 @@ class ArDunningPolicy(models.Model):
         "take a few days to arrive); the promised invoices are not reminded until then.",
     )
 
+    plan_rule_ids = fields.One2many(
+        "ar.dunning.plan.rule",
+        "policy_id",
+        string="Payment Plan Rules",
+        copy=True,
+        help="The limits of the payment plans buyers propose: the first rule matching the customer applies. "
+        "No rule: every plan is reviewed by the accountant.",
+    )
+    plan_grace_days = fields.Integer(
+        string="Instalment Grace Days",
+        default=5,
+        help="Days after an instalment's due date before the payment plan counts as broken; until then the plan "
+        "is late and its invoices get no reminder.",
+    )
+
     @api.constrains("is_default", "company_id", "active")
     def _check_single_default(self):
         for policy in self.filtered(lambda p: p.is_default and p.active):
@@ -68,10 +83,10 @@ class ArDunningPolicy(models.Model):
                     )
                 )
 
-    @api.constrains("promise_max_days", "promise_grace_days")
+    @api.constrains("promise_max_days", "promise_grace_days", "plan_grace_days")
     def _check_promise_days(self):
         for policy in self:
-            if policy.promise_max_days < 0 or policy.promise_grace_days < 0:
+            if policy.promise_max_days < 0 or policy.promise_grace_days < 0 or policy.plan_grace_days < 0:
                 raise ValidationError(
                     self.env._("Policy %(policy)s: promise days cannot be negative.", policy=policy.name)
                 )

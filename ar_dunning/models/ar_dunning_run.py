@@ -237,12 +237,13 @@ class ArDunningRun(models.Model):
             return "in_payment"
         return False
 
-    def _partner_items(self, lines, ladder, pending_tx, promised=frozenset(), resumed=frozenset()):
+    def _partner_items(self, lines, ladder, pending_tx, promised=frozenset(), resumed=frozenset(), planned=frozenset()):
         """(best level index or None, [(line, days, level index, exclusion)]) for one customer.
 
         ``promised``: ids of the invoices an open promise holds (not chased); ``resumed``: ids of the
         invoices of a promise broken since the last reminder: they are reminded at the level they had
-        reached before the promise (the first level if none), whatever their days overdue.
+        reached before the promise (the first level if none), whatever their days overdue. ``planned``: ids
+        of the invoices of a payment plan on schedule (or late within its grace days): not chased.
         """
         offsets = ladder.mapped("offset_days")
         items = []
@@ -258,7 +259,11 @@ class ArDunningRun(models.Model):
                 new_index = last if last is not None else 0
             if days <= 0 and new_index is None:
                 continue  # not due and no pre-due reminder: not in the statement
-            reason = self._item_exclusion(line, pending_tx) or ("promise" if move.id in promised else False)
+            reason = (
+                self._item_exclusion(line, pending_tx)
+                or ("plan" if move.id in planned else False)
+                or ("promise" if move.id in promised else False)
+            )
             if not reason and new_index is not None:
                 best = new_index if best is None else max(best, new_index)
             items.append((line, days, None if reason else new_index, reason))
@@ -452,6 +457,27 @@ class ArDunningRun(models.Model):
         broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
         return promised, open_promise, resumed, broken_by_partner
 
+    def _plan_scope(self, partners):
+        """What the customers' payment plans mean for this run, like ``_promise_scope``.
+
+        Booked plans are followed first (completed, late, or broken once an instalment is open past the
+        policy's grace days). Returns ``(planned, resumed, broken_by_partner)``: the ids of the invoices of
+        plans on schedule or late within grace (never chased), of those of plans broken and not yet reminded
+        (they resume at the level reached before the plan), and those broken plans per customer.
+        """
+        Plan = self.env["ar.dunning.plan"]
+        scope = Domain("partner_id", "in", partners.ids) & Domain("company_id", "=", self.company_id.id)
+        Plan.search(scope & Domain("state", "in", ("active", "late")))._ar_update_states(self.date)
+        holding = Plan.search(scope & Domain("state", "in", ("active", "late")))
+        planned = set(holding.move_ids.ids)
+        broken = Plan.search(scope & Domain("state", "=", "broken") & Domain("date_resolved", "<=", self.date))
+        if broken:
+            mentioned = self.env["ar.dunning.line"].search([("broken_plan_ids", "in", broken.ids), ("state", "=", "done")])
+            broken -= mentioned.broken_plan_ids
+        resumed = set(broken.move_ids.ids) - planned
+        broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
+        return planned, resumed, broken_by_partner
+
     def _compute_lines(self):
         """Build the preview lines: one per customer with something to remind, bounded queries."""
         self.ensure_one()
@@ -462,6 +488,8 @@ class ArDunningRun(models.Model):
         by_partner, pending_tx = self._fetch_receivables()
         partners = env["res.partner"].concat(*by_partner)
         promised, open_promise, resumed, broken_by_partner = self._promise_scope(partners)
+        planned, plan_resumed, broken_plans_by_partner = self._plan_scope(partners)
+        resumed = (resumed - planned) | plan_resumed
         done_keys = set(
             env["ar.dunning.line"]
             .search_fetch([("key", "!=", False), ("state", "=", "done"), ("date", "=", self.date)], ["key"])
@@ -474,7 +502,7 @@ class ArDunningRun(models.Model):
             ladder = ladders[policy.id] if policy else False
             if not ladder:
                 continue
-            best, items = self._partner_items(lines, ladder, pending_tx, promised, resumed)
+            best, items = self._partner_items(lines, ladder, pending_tx, promised, resumed, planned)
             if best is not None:
                 net = sum(line.amount_residual for line in lines)
                 candidates.append((partner, policy, ladder, best, net, items, lines))
@@ -515,6 +543,13 @@ class ArDunningRun(models.Model):
             ]
             if broken:
                 vals["broken_promise_ids"] = [fields.Command.set(broken)]
+            broken_plans = [
+                plan.id
+                for plan in broken_plans_by_partner.get(partner.id, [])
+                if claimed_moves & set(plan.move_ids.ids)
+            ]
+            if broken_plans:
+                vals["broken_plan_ids"] = [fields.Command.set(broken_plans)]
             item_vals.append(vals_items)
             line_vals.append(vals)
         new_lines = env["ar.dunning.line"].create(line_vals)

@@ -400,6 +400,23 @@ class ResPartner(models.Model):
             )
         ):
             history[partner.id]["broken"] = count
+        # a broken payment plan counts like a broken promise (issue 16, point 3);
+        # sudo: aggregated counts of the company's plans, for the score
+        for partner, count in (
+            self.env["ar.dunning.plan"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "broken"),
+                    ("date_resolved", ">=", since),
+                ],
+                groupby=["partner_id"],
+                aggregates=["__count"],
+            )
+        ):
+            history[partner.id]["broken"] += count
         Move = self.env["account.move"]
         if "ar_dispute_state" in Move._fields:
             # sudo: counting lost disputes of the company's invoices for the score

@@ -10,3 +10,4 @@ from . import test_credit_monitoring
 from . import test_credit_monitoring_sale
 from . import test_credit_monitoring_book
 from . import test_dunning_promise
+from . import test_dunning_plan

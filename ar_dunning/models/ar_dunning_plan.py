@@ -1,0 +1,970 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Command, Domain
+from odoo.tools import SQL, plaintext2html
+
+from .ar_dunning_policy import TONE_SELECTION
+from .ar_dunning_promise import HOLDING_STATES as PROMISE_HOLDING_STATES
+from .ar_dunning_promise import MAX_NOTE
+
+# states in which a plan holds its invoices: one such plan per invoice at a time (ar.dunning.plan.invoice's
+# unique index), and no promise to pay on them meanwhile
+PLAN_HOLDING_STATES = ("proposed", "active", "late")
+# states in which the plan's instalments are booked and the dunning leaves its invoices alone
+PLAN_SCHEDULED_STATES = ("active", "late")
+FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly", "Monthly")]
+# Consumer credit: Directive 2008/48/EU (CCD) art. 2(2)(j) leaves out of its scope a deferred payment
+# "free of interest and other charges" agreed after default, and art. 2(2)(f) credit "to be repaid within three
+# months" with insignificant charges; the national laws follow it (Belgium: art. VII.3 § 2 CEL, Book VII; the
+# Netherlands: art. 7:58(2)(f) BW with 7:57; Germany: § 506(4) with § 491(2) no. 3 BGB, three months and low
+# costs; § 498 BGB for calling in a consumer's instalments). A consumer plan offered without the accountant
+# therefore has no interest, no costs and its last instalment at most three months after the plan date.
+CONSUMER_MAX_MONTHS = 3
+MAX_INSTALMENTS = 60
+
+
+class ArDunningPlanRule(models.Model):
+    """The limits a dunning policy sets for the payment plans buyers propose (issue 16, point 2)."""
+
+    _name = "ar.dunning.plan.rule"
+    _description = "Payment Plan Rule"
+    _order = "policy_id, sequence, id"
+    _check_company_auto = True
+
+    policy_id = fields.Many2one("ar.dunning.policy", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    sequence = fields.Integer(default=10)
+    tone = fields.Selection(
+        TONE_SELECTION, help="The customer's tone (payment behaviour) this rule applies to. Empty: every tone."
+    )
+    max_instalments = fields.Integer(string="Maximum Instalments", default=6)
+    currency_id = fields.Many2one(related="policy_id.company_id.currency_id")
+    min_instalment_amount = fields.Monetary(string="Minimum Instalment", currency_field="currency_id")
+    max_total = fields.Monetary(
+        string="Maximum Total", currency_field="currency_id", help="Largest amount a plan may cover. 0: no maximum."
+    )
+    max_months = fields.Integer(
+        string="Maximum Duration (Months)",
+        default=6,
+        help="Months from the plan date to the last instalment. A consumer's plan is never longer than 3 months "
+        "without the accountant's review (consumer-credit law).",
+    )
+    interest = fields.Boolean(
+        string="Interest Runs",
+        help="Business customers only: the statutory late-payment interest keeps running on the amounts under the "
+        "plan. A consumer's plan with interest goes to the accountant (consumer-credit law).",
+    )
+    require_mandate = fields.Boolean(
+        string="Mandate or Saved Card Required",
+        help="The buyer must collect the instalments by direct debit (SEPA mandate) or a saved card.",
+    )
+    auto_accept = fields.Boolean(
+        string="Accept Automatically", help="A plan within these limits is accepted at once; else it is reviewed."
+    )
+
+    @api.constrains("max_instalments", "min_instalment_amount", "max_total", "max_months")
+    def _check_limits(self):
+        for rule in self:
+            if rule.max_instalments < 2 or rule.max_instalments > MAX_INSTALMENTS:
+                raise ValidationError(
+                    self.env._("A payment plan has from 2 to %(max)s instalments.", max=MAX_INSTALMENTS)
+                )
+            if rule.min_instalment_amount < 0 or rule.max_total < 0 or rule.max_months < 1:
+                raise ValidationError(self.env._("The limits of a payment plan rule cannot be negative."))
+
+    def _ar_matches(self, partner, tone):
+        """Does this rule apply to ``partner`` (commercial partner) with payment-behaviour ``tone``?
+        The umbrella adds the customer segment."""
+        self.ensure_one()
+        return not self.tone or self.tone == tone
+
+
+class ArDunningPlan(models.Model):
+    """A payment plan: the customer pays (some of) its open invoices in instalments.
+
+    Proposed by the buyer (portal, signed link) or keyed in by the accountant, within the limits of
+    the policy's plan rules. Accepting a plan books it: each invoice's open receivable is split into
+    one due line (``display_type`` payment_term, as Odoo's multi-line payment terms) per instalment, so
+    that ageing, the portal's amount due, the dunning and the reconciliation work on instalments.
+
+    States: ``proposed`` (for the accountant) → ``active`` (on schedule) → ``late`` (an instalment past
+    due, within the policy's grace days) → ``broken`` (grace passed: the dunning resumes at the level
+    reached before) or ``completed`` (all paid); also ``declined`` and ``cancelled`` (never booked).
+    """
+
+    _name = "ar.dunning.plan"
+    _description = "Payment Plan"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, domain=[("parent_id", "=", False)], readonly=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company, readonly=True
+    )
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    source = fields.Selection(
+        [("backoffice", "Back office"), ("portal", "Customer portal"), ("guest", "Signed link")],
+        default="backoffice",
+        required=True,
+        readonly=True,
+    )
+    requested_by_id = fields.Many2one("res.partner", readonly=True, help="The buyer's contact who proposed the plan.")
+    requested_user_id = fields.Many2one("res.users", string="Requesting User", readonly=True)
+    notify_partner_id = fields.Many2one("res.partner", compute="_compute_notify_partner_id", string="Buyer Contact")
+    note = fields.Text(help="The buyer's note, shown as typed (escaped).", readonly=True)
+    collect_mode = fields.Selection(
+        [("manual", "Paid by the customer"), ("autopay", "Collected automatically")],
+        default="manual",
+        required=True,
+        help="Collected automatically: each instalment is collected by direct debit or from a saved card.",
+    )
+    frequency = fields.Selection(FREQUENCIES, required=True, default="monthly", readonly=True)
+    instalment_count = fields.Integer(string="Instalments", required=True, readonly=True)
+    first_date = fields.Date(string="First Instalment", required=True, readonly=True)
+    date = fields.Date(
+        string="Plan Date", required=True, readonly=True, default=fields.Date.context_today, help="When it was made."
+    )
+    invoice_ids = fields.One2many("ar.dunning.plan.invoice", "plan_id", string="Invoice Lines", readonly=True)
+    move_ids = fields.Many2many(
+        "account.move", string="Invoices", compute="_compute_move_ids", search="_search_move_ids"
+    )
+    instalment_ids = fields.One2many("ar.dunning.plan.instalment", "plan_id", string="Schedule", readonly=True)
+    amount_total = fields.Monetary(readonly=True, help="The invoices' open amounts when the plan was made.")
+    amount_residual = fields.Monetary(string="Still Open", compute="_compute_amount_residual")
+    amount_paid = fields.Monetary(string="Paid", compute="_compute_amount_residual")
+    progress = fields.Float(compute="_compute_amount_residual", help="Share of the plan's amount paid.")
+    next_date = fields.Date(string="Next Instalment", compute="_compute_amount_residual")
+    next_amount = fields.Monetary(string="Next Amount", compute="_compute_amount_residual")
+    consumer = fields.Boolean(readonly=True, help="Made with a consumer: consumer-credit law limits it.")
+    law_country_id = fields.Many2one("res.country", string="Governing Law", readonly=True)
+    interest = fields.Boolean(
+        string="Interest Runs", readonly=True, help="The statutory interest keeps running (business customers only)."
+    )
+    require_mandate = fields.Boolean(string="Mandate Required", readonly=True)
+    review_reason = fields.Text(readonly=True, help="Why the plan was not accepted at once.")
+    state = fields.Selection(
+        [
+            ("proposed", "Proposed"),
+            ("active", "On Schedule"),
+            ("late", "Late"),
+            ("broken", "Broken"),
+            ("completed", "Completed"),
+            ("declined", "Declined"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="proposed",
+        required=True,
+        index=True,
+        readonly=True,
+        tracking=True,
+    )
+    date_accepted = fields.Date(readonly=True, copy=False)
+    date_resolved = fields.Date(string="Resolved On", readonly=True, copy=False)
+    date_called_in = fields.Date(string="Called In On", readonly=True, copy=False)
+    grace_days = fields.Integer(compute="_compute_grace_days")
+    de_call_in_notice_date = fields.Date(
+        string="Call-in Warning Given On",
+        readonly=True,
+        copy=False,
+        help="German consumers (§ 498 German Civil Code): the day the customer was given two weeks to pay the arrears "
+        "with the warning that the whole remaining amount becomes due otherwise.",
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("partner_id", "date")
+    def _compute_name(self):
+        for plan in self:
+            plan.name = self.env._(
+                "Payment plan of %(customer)s of %(date)s",
+                customer=plan.partner_id.name or "",
+                date=fields.Date.to_string(plan.date) if plan.date else "",
+            )
+
+    @api.depends("invoice_ids.move_id")
+    def _compute_move_ids(self):
+        for plan in self:
+            plan.move_ids = plan.invoice_ids.move_id
+
+    def _search_move_ids(self, operator, value):
+        return [("invoice_ids.move_id", operator, value)]
+
+    @api.depends("instalment_ids.amount_residual", "instalment_ids.amount", "amount_total")
+    def _compute_amount_residual(self):
+        for plan in self:
+            if plan.instalment_ids.line_ids:
+                residual = sum(plan.instalment_ids.mapped("amount_residual"))
+            else:  # not booked (yet): what the invoices owe
+                residual = sum(plan.invoice_ids.move_id.mapped("amount_residual")) if plan.state == "proposed" else 0
+            plan.amount_residual = residual
+            plan.amount_paid = max(0.0, plan.amount_total - residual) if plan.instalment_ids.line_ids else 0.0
+            plan.progress = 100.0 * plan.amount_paid / plan.amount_total if plan.amount_total else 0.0
+            upcoming = plan.instalment_ids.filtered(lambda i: i.amount_residual > 0).sorted("number")[:1]
+            plan.next_date = upcoming.date
+            plan.next_amount = upcoming.amount_residual
+
+    @api.depends("partner_id", "company_id")
+    def _compute_grace_days(self):
+        for plan in self:
+            policy = plan.partner_id._ar_dunning_policy(plan.company_id) if plan.partner_id else False
+            plan.grace_days = policy.plan_grace_days if policy else 0
+
+    @api.depends("requested_by_id.email", "partner_id")
+    def _compute_notify_partner_id(self):
+        for plan in self:
+            requester = plan.requested_by_id
+            if requester and requester.email:
+                plan.notify_partner_id = requester
+            else:
+                plan.notify_partner_id = plan.partner_id and plan.partner_id._ar_dunning_get_contact()
+
+    # ------------------------------------------------------------------
+    # What may be planned, and the schedule
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_plan_candidates(self, partner, company):
+        """Open invoices of the customer a plan may cover: posted, not paid, undisputed, not handed over,
+        not under a promise to pay or another plan (overdue or not)."""
+        domain = (
+            Domain("commercial_partner_id", "=", partner.commercial_partner_id.id)
+            & Domain("company_id", "=", company.id)
+            & Domain("move_type", "in", ("out_invoice", "out_receipt"))
+            & Domain("state", "=", "posted")
+            & Domain("payment_state", "in", ("not_paid", "partial"))
+            & Domain("ar_dunning_handed_over", "=", False)
+            & Domain("ar_dunning_promise_line_ids", "not any", Domain("state", "in", PROMISE_HOLDING_STATES))
+            & Domain("ar_dunning_plan_invoice_ids", "not any", Domain("state", "in", PLAN_HOLDING_STATES))
+        )
+        moves = self.env["account.move"].search(domain, order="invoice_date_due, id")
+        return moves.filtered(lambda m: not m.no_followup and m.amount_residual > 0)
+
+    @api.model
+    def _ar_schedule_dates(self, frequency, count, first_date):
+        if frequency == "weekly":
+            return [first_date + timedelta(days=7 * k) for k in range(count)]
+        if frequency == "biweekly":
+            return [first_date + timedelta(days=14 * k) for k in range(count)]
+        return [first_date + relativedelta(months=k) for k in range(count)]
+
+    @api.model
+    def _ar_split(self, moves, count):
+        """{move: [share of instalment 1..count]} of each invoice's open amount (invoice currency): equal
+        shares, the rounding remainder on the last one. The schedule is the sum per instalment."""
+        shares = {}
+        for move in moves:
+            currency = move.currency_id
+            residual = move.amount_residual
+            part = currency.round(residual / count)
+            shares[move] = [part] * (count - 1) + [currency.round(residual - part * (count - 1))]
+        return shares
+
+    @api.model
+    def _ar_rule(self, partner, company):
+        """(policy, rule) for the customer: the first plan rule of its policy that matches it."""
+        policy = partner._ar_dunning_policy(company)
+        if not policy:
+            return policy, self.env["ar.dunning.plan.rule"]
+        partner = partner.commercial_partner_id.with_company(company)
+        tone = partner._ar_dunning_tone_data(policy=policy)[partner.id][1]
+        rule = policy.plan_rule_ids.sorted(lambda r: (r.sequence, r.id)).filtered(
+            lambda r: r._ar_matches(partner, tone)
+        )[:1]
+        return policy, rule
+
+    @api.model
+    def _ar_plan_has_mandate(self, partner, company):
+        """Can the customer's instalments be collected automatically (SEPA mandate or saved card)?
+        ar_dunning cannot know it: the suite (ar_customer_centric's mandates and tokens) overrides this."""
+        return False
+
+    @api.model
+    def _ar_plan_preview(self, moves, instalment_count, frequency, first_date, collect_mode="manual"):
+        """The schedule and the decision for a plan the buyer considers; computed on the server.
+
+        :returns: {schedule: [{number, date, amount}], amount_total, currency, decision ('accept', 'review',
+                  'refuse'), reasons: [translated sentences], limits: {...}, consumer, interest, require_mandate}
+        """
+        env = self.env
+        result = {
+            "schedule": [],
+            "amount_total": 0.0,
+            "currency": moves.currency_id[:1],
+            "decision": "refuse",
+            "reasons": [],
+            "limits": {},
+            "consumer": False,
+            "interest": False,
+            "require_mandate": False,
+        }
+        reasons = result["reasons"]
+        if not moves:
+            reasons.append(env._("Select at least one open invoice."))
+            return result
+        partner = moves.commercial_partner_id
+        company = moves.company_id
+        if len(partner) != 1 or len(company) != 1:
+            reasons.append(env._("Select invoices of one customer and one company."))
+            return result
+        if len(moves.currency_id) != 1:
+            reasons.append(env._("Select invoices of one currency: make one plan per currency."))
+            return result
+        allowed = self._ar_plan_candidates(partner, company)
+        if moves - allowed:
+            reasons.append(
+                env._(
+                    "These invoices cannot be paid in instalments (paid, disputed, or under a promise or a plan "
+                    "already): %(names)s.",
+                    names=", ".join((moves - allowed).mapped("name")),
+                )
+            )
+            return result
+        try:
+            instalment_count = int(instalment_count)
+        except (TypeError, ValueError):
+            instalment_count = 0
+        if instalment_count < 2 or instalment_count > MAX_INSTALMENTS:
+            reasons.append(env._("Choose from 2 to %(max)s instalments.", max=MAX_INSTALMENTS))
+            return result
+        if frequency not in dict(FREQUENCIES):
+            reasons.append(env._("Choose how often you pay: weekly, every two weeks or monthly."))
+            return result
+        today = fields.Date.context_today(self)
+        first_date = fields.Date.to_date(first_date)
+        if not first_date or first_date < today:
+            reasons.append(env._("Choose a first payment date from today on."))
+            return result
+        if first_date > today + timedelta(days=31):
+            reasons.append(env._("Choose a first payment date within a month."))
+            return result
+        currency = moves.currency_id
+        dates = self._ar_schedule_dates(frequency, instalment_count, first_date)
+        shares = self._ar_split(moves, instalment_count)
+        amounts = [currency.round(sum(s[k] for s in shares.values())) for k in range(instalment_count)]
+        total = currency.round(sum(moves.mapped("amount_residual")))
+        result["schedule"] = [
+            {"number": k + 1, "date": dates[k], "amount": amounts[k]} for k in range(instalment_count)
+        ]
+        result["amount_total"] = total
+        if min(amounts) <= 0:
+            reasons.append(env._("The amount is too small for so many instalments."))
+            return result
+        policy, rule = self._ar_rule(partner, company)
+        consumer = partner._ar_dunning_customer_type() == "b2c"
+        result["consumer"] = consumer
+        decision = "accept"
+        if not rule:
+            decision = "review"
+            reasons.append(env._("Your payment plan will be reviewed by our accounts department."))
+        else:
+            company_total = currency._convert(total, company.currency_id, company, today)
+            company_min = currency._convert(min(amounts), company.currency_id, company, today)
+            result["limits"] = {
+                "max_instalments": rule.max_instalments,
+                "min_instalment_amount": rule.min_instalment_amount,
+                "max_total": rule.max_total,
+                "max_months": CONSUMER_MAX_MONTHS if consumer else rule.max_months,
+                "interest": rule.interest and not consumer,
+                "require_mandate": rule.require_mandate,
+                "auto_accept": rule.auto_accept,
+                "currency": company.currency_id,
+            }
+            result["interest"] = rule.interest and not consumer
+            result["require_mandate"] = rule.require_mandate
+            if instalment_count > rule.max_instalments:
+                decision = "review"
+                reasons.append(
+                    env._(
+                        "More than %(max)s instalments need our accounts department's approval.",
+                        max=rule.max_instalments,
+                    )
+                )
+            if rule.min_instalment_amount and company.currency_id.compare_amounts(
+                company_min, rule.min_instalment_amount
+            ) < 0:
+                decision = "review"
+                reasons.append(env._("An instalment under the minimum amount needs our accounts department's approval."))
+            if rule.max_total and company.currency_id.compare_amounts(company_total, rule.max_total) > 0:
+                decision = "review"
+                reasons.append(env._("A plan over the maximum amount needs our accounts department's approval."))
+            if not consumer and dates[-1] > today + relativedelta(months=rule.max_months):
+                decision = "review"
+                reasons.append(
+                    env._(
+                        "A plan longer than %(months)s months needs our accounts department's approval.",
+                        months=rule.max_months,
+                    )
+                )
+            if rule.require_mandate and not (
+                collect_mode == "autopay" and self._ar_plan_has_mandate(partner, company)
+            ):
+                decision = "review"
+                reasons.append(
+                    env._("Without a direct debit mandate or a saved card, our accounts department reviews the plan.")
+                )
+            if not rule.auto_accept:
+                decision = "review"
+                reasons.append(env._("Our accounts department reviews every payment plan."))
+        if consumer:
+            # consumer-credit law (see CONSUMER_MAX_MONTHS): free of interest and costs, within 3 months
+            if dates[-1] > today + relativedelta(months=CONSUMER_MAX_MONTHS):
+                decision = "review"
+                reasons.append(
+                    env._(
+                        "A plan for a private customer that ends more than 3 months from today is not offered "
+                        "automatically (consumer-credit law): our accounts department will review it."
+                    )
+                )
+            if rule and rule.interest:
+                decision = "review"
+                reasons.append(
+                    env._(
+                        "A plan for a private customer is free of interest and costs (consumer-credit law): our "
+                        "accounts department will review it."
+                    )
+                )
+        result["decision"] = decision
+        return result
+
+    # ------------------------------------------------------------------
+    # Made by the buyer (or keyed in by the accountant)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_propose(
+        self,
+        moves,
+        instalment_count,
+        frequency,
+        first_date,
+        *,
+        note=None,
+        source="portal",
+        requester=None,
+        user=None,
+        collect_mode="manual",
+    ):
+        """The buyer proposes to pay ``moves`` in instalments. Within the policy's limits and with
+        auto-accept the plan is booked and active at once; else it is proposed to the accountant (activity).
+        Raises UserError when refused. Amounts are the server's: the invoices' open amounts under lock."""
+        if not moves:
+            raise UserError(self.env._("Select at least one open invoice."))
+        # lock the invoices: a plan, a promise or a payment on them at the same moment waits; the residuals
+        # are read again after the lock, so a payment that arrived meanwhile is counted once
+        self._ar_lock_moves(moves)
+        preview = self._ar_plan_preview(moves, instalment_count, frequency, first_date, collect_mode=collect_mode)
+        if preview["decision"] == "refuse":
+            raise UserError(" ".join(preview["reasons"]))
+        note = (note or "").strip()
+        if len(note) > MAX_NOTE:
+            raise UserError(self.env._("Write a note of at most %(max)s characters.", max=MAX_NOTE))
+        partner = moves.commercial_partner_id
+        company = moves.company_id
+        plan = self.create(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "currency_id": moves.currency_id.id,
+                "source": source,
+                "requested_by_id": (requester or partner).id,
+                "requested_user_id": user.id if user else False,
+                "note": note or False,
+                "collect_mode": collect_mode,
+                "frequency": frequency,
+                "instalment_count": int(instalment_count),
+                "first_date": fields.Date.to_date(first_date),
+                "amount_total": preview["amount_total"],
+                "consumer": preview["consumer"],
+                "law_country_id": partner._ar_dunning_law_country(company).id,
+                "interest": preview["interest"],
+                "require_mandate": preview["require_mandate"],
+                "review_reason": "\n".join(preview["reasons"]) if preview["decision"] == "review" else False,
+                "invoice_ids": [
+                    Command.create({"move_id": move.id, "amount": move.amount_residual}) for move in moves
+                ],
+                "instalment_ids": [
+                    Command.create({"number": row["number"], "date": row["date"], "amount": row["amount"]})
+                    for row in preview["schedule"]
+                ],
+            }
+        )
+        if note:
+            # the buyer's note as they typed it: escaped, never markup
+            plan.message_post(
+                body=Markup("<p>%s</p>") % note,
+                author_id=(requester or partner).id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        if preview["decision"] == "accept":
+            plan._ar_book()
+            plan._ar_notify_buyer("ar_dunning.mail_template_plan_accepted")
+        else:
+            plan._ar_schedule_review()
+            plan._ar_notify_buyer("ar_dunning.mail_template_plan_proposed")
+        return plan
+
+    def _ar_lock_moves(self, moves):
+        self.env.cr.execute(
+            SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE", tuple(moves.ids))
+        )
+        moves.invalidate_recordset()
+        moves.line_ids.invalidate_recordset()
+
+    def _ar_schedule_review(self):
+        for plan in self:
+            policy = plan.partner_id._ar_dunning_policy(plan.company_id)
+            user = plan._ar_follow_up_user(policy)
+            if not user:
+                continue
+            plan.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=user.id,
+                summary=self.env._(
+                    "Accept or decline the payment plan of %(customer)s (%(count)s instalments)",
+                    customer=plan.partner_id.name,
+                    count=plan.instalment_count,
+                ),
+                note=plaintext2html(plan.review_reason) if plan.review_reason else False,
+            )
+
+    def _ar_follow_up_user(self, policy):
+        self.ensure_one()
+        # the same reviewer as for promises to pay (collector, salesperson, first invoicing user)
+        return self.env["ar.dunning.promise"].new({"partner_id": self.partner_id.id, "company_id": self.company_id.id})._ar_follow_up_user(policy)
+
+    def _ar_notify_buyer(self, template_xmlid):
+        """E-mail the buyer (their language, formal register)."""
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        if not template:
+            return
+        for plan in self.filtered(lambda p: p.source != "backoffice"):
+            if plan.notify_partner_id.email:
+                template.send_mail(plan.id)
+
+    # ------------------------------------------------------------------
+    # The accountant's decisions
+    # ------------------------------------------------------------------
+
+    def action_accept(self):
+        """Accept proposed plans: book their instalments on the invoices; the buyer is told."""
+        if self.filtered(lambda p: p.state != "proposed"):
+            raise UserError(self.env._("Only proposed payment plans can be accepted."))
+        for plan in self:
+            plan._ar_book()
+        self.activity_feedback(["mail.mail_activity_data_todo"])
+        self._ar_notify_buyer("ar_dunning.mail_template_plan_accepted")
+        return True
+
+    def action_decline(self):
+        """Decline proposed plans: nothing is booked, the invoices are reminded as before."""
+        if self.filtered(lambda p: p.state != "proposed"):
+            raise UserError(self.env._("Only proposed payment plans can be declined."))
+        self.write({"state": "declined", "date_resolved": fields.Date.context_today(self)})
+        self.activity_feedback(["mail.mail_activity_data_todo"])
+        self._ar_notify_buyer("ar_dunning.mail_template_plan_declined")
+        return True
+
+    def action_cancel(self):
+        if self.filtered(lambda p: p.state != "proposed"):
+            raise UserError(self.env._("Only a payment plan not yet accepted can be cancelled."))
+        self.write({"state": "cancelled", "date_resolved": fields.Date.context_today(self)})
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+        return True
+
+    # ------------------------------------------------------------------
+    # Booking: one due line per instalment on each invoice's receivable
+    # ------------------------------------------------------------------
+
+    def _ar_check_bookable(self, moves):
+        """Refuse, naming the invoice and the fix, what Odoo would refuse or what must stay unaltered."""
+        for move in moves:
+            if move.inalterable_hash:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s is secured by the inalterability hash: its due dates cannot be split "
+                        "into instalments. Leave it out of the plan, or agree a promise to pay for it instead.",
+                        invoice=move.name,
+                    )
+                )
+            try:
+                move._check_fiscal_lock_dates()
+            except UserError as exc:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s is in a locked period: its due dates cannot be split into instalments "
+                        "(%(reason)s). Leave it out of the plan, or have the adviser reopen the period.",
+                        invoice=move.name,
+                        reason=exc.args[0] if exc.args else "",
+                    )
+                ) from exc
+
+    def _ar_book(self):
+        """Book the plan: all its invoices or none (one transaction, the invoices locked).
+
+        For each invoice the open receivable due lines are re-cut into one line per instalment: unpaid due
+        lines are reused (their amount and due date rewritten), the others created; a partly paid due line
+        keeps its paid part (and its reconciliation, made again on the smaller amount) and gives its open part
+        to the instalments. The invoice's open amount does not change; its due date becomes the last
+        instalment's, as Odoo's multi-line payment terms do (``_compute_invoice_date_due``).
+        """
+        self.ensure_one()
+        moves = self.invoice_ids.move_id
+        self._ar_lock_moves(moves)
+        # the plan holds its invoices already (unique index), so only a payment or a promise can have come
+        promised = moves.filtered(
+            lambda m: m.ar_dunning_promise_line_ids.filtered(lambda p: p.state in PROMISE_HOLDING_STATES)
+        )
+        paid = moves.filtered(lambda m: m.payment_state not in ("not_paid", "partial") or m.state != "posted")
+        if promised or paid:
+            raise UserError(
+                self.env._(
+                    "These invoices were paid or promised meanwhile: %(names)s. Propose the plan again.",
+                    names=", ".join((promised | paid).mapped("name")),
+                )
+            )
+        self._ar_check_bookable(moves)
+        count = self.instalment_count
+        dates = self.instalment_ids.sorted("number").mapped("date")
+        # the amounts of today, after the lock: a payment that arrived since the proposal is not planned twice
+        shares = self._ar_split(moves, count)
+        instalments = self.instalment_ids.sorted("number")
+        line_ids_by_number = {k: [] for k in range(count)}
+        for move in moves:
+            new_lines = self._ar_book_move(move, shares[move], dates)
+            for k, line in enumerate(new_lines):
+                line_ids_by_number[k].append(line.id)
+            self.invoice_ids.filtered(lambda i, m=move: i.move_id == m).amount = move.amount_residual
+        for k, instalment in enumerate(instalments):
+            lines = self.env["account.move.line"].browse(line_ids_by_number[k])
+            instalment.write(
+                {
+                    "line_ids": [Command.set(lines.ids)],
+                    "amount": self.currency_id.round(sum(-ln.move_id.direction_sign * ln.amount_currency for ln in lines)),
+                }
+            )
+        self.write(
+            {
+                "state": "active",
+                "date_accepted": fields.Date.context_today(self),
+                "amount_total": self.currency_id.round(sum(instalments.mapped("amount"))),
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "Payment plan booked: the invoices' open amounts are due in %(count)s instalments.", count=count
+            )
+        )
+
+    def _ar_book_move(self, move, shares, dates):
+        """Split one invoice's open due lines into the instalments; returns the due lines, in order."""
+        sign = -move.direction_sign  # +1 for a customer invoice: its receivable is a debit
+        terms = move.line_ids.filtered(lambda ln: ln.display_type == "payment_term" and not ln.reconciled)
+        terms = terms.sorted(lambda ln: (ln.date_maturity or ln.date, ln.id))
+        partly = terms.filtered(lambda ln: ln.currency_id.compare_amounts(ln.amount_residual_currency, ln.amount_currency))
+        unpaid = terms - partly
+        if len(unpaid) > len(shares):
+            raise UserError(
+                self.env._(
+                    "Invoice %(invoice)s already has %(count)s open instalments: choose at least as many in the plan.",
+                    invoice=move.name,
+                    count=len(unpaid),
+                )
+            )
+        template = terms[:1]
+        # the company-currency part of each share, pro rata of the open amounts (the remainder on the last)
+        open_cur = sum(terms.mapped("amount_residual_currency"))
+        open_bal = sum(terms.mapped("amount_residual"))
+        company_currency = move.company_currency_id
+        balances, rest = [], open_bal
+        for k, share in enumerate(shares):
+            if k == len(shares) - 1:
+                balances.append(company_currency.round(rest))
+            else:
+                part = company_currency.round(open_bal * sign * share / open_cur) if open_cur else 0.0
+                balances.append(part)
+                rest -= part
+        counterparts = {}
+        commands = []
+        for line in partly:
+            # keep the paid part on the line (its original due date); its reconciliation is made again below
+            counterparts[line] = line.matched_debit_ids.debit_move_id | line.matched_credit_ids.credit_move_id
+            commands.append(
+                Command.update(
+                    line.id,
+                    {
+                        "amount_currency": line.amount_currency - line.amount_residual_currency,
+                        "balance": line.balance - line.amount_residual,
+                    },
+                )
+            )
+        for k, share in enumerate(shares):
+            vals = {
+                "amount_currency": sign * share,
+                "balance": balances[k],
+                "date_maturity": dates[k],
+            }
+            if k < len(unpaid):
+                commands.append(Command.update(unpaid[k].id, vals))
+            else:
+                commands.append(
+                    Command.create(
+                        dict(
+                            vals,
+                            move_id=move.id,
+                            display_type="payment_term",
+                            account_id=template.account_id.id,
+                            partner_id=template.partner_id.id,
+                            currency_id=template.currency_id.id,
+                            name=template.name,
+                        )
+                    )
+                )
+        before = set(move.line_ids.ids)
+        # the invoice lines do not change: Odoo must not re-create the payment terms from the invoice's term
+        # (skip_invoice_sync); only the receivable's due lines of a posted invoice change, as Odoo's own bank
+        # statement lines rewrite their posted entries (skip_readonly_check); hash and lock dates checked above
+        move.with_context(skip_invoice_sync=True, skip_readonly_check=True).write(
+            {"line_ids": commands, "invoice_date_due": max(dates)}
+        )
+        for line, others in counterparts.items():
+            if others:
+                (line | others).reconcile()
+        created = move.line_ids.filtered(lambda ln: ln.id not in before)
+        return (unpaid | created).sorted(lambda ln: (ln.date_maturity, ln.id))
+
+    # ------------------------------------------------------------------
+    # Calling the plan in
+    # ------------------------------------------------------------------
+
+    def _ar_de_call_in_conditions(self, on_date):
+        """§ 498(1) BGB (with § 508 for instalment sales): (None, []) when a German consumer's plan may be called in
+        on ``on_date``, else the unmet conditions as translated sentences. The consumer must be in arrears with at
+        least two consecutive instalments, wholly or partly (no. 1 a), amounting to at least 10 % of the nominal
+        amount, 5 % when the term exceeds three years (no. 1 b); and a two-week period to pay, with the warning that
+        the whole remaining debt will otherwise be claimed, must have passed in vain (no. 2)."""
+        self.ensure_one()
+        env = self.env
+        missing = []
+        instalments = self.instalment_ids.sorted("number")
+        arrears = [i for i in instalments if i.date < on_date and i.currency_id.compare_amounts(i.amount_residual, 0) > 0]
+        numbers = [i.number for i in arrears]
+        consecutive = any(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
+        if not consecutive:
+            missing.append(env._("the customer is not in arrears with two consecutive instalments"))
+        long_term = instalments and instalments[-1].date > self.date + relativedelta(years=3)
+        share = 5.0 if long_term else 10.0
+        amount = sum(i.amount_residual for i in arrears)
+        if self.currency_id.compare_amounts(amount, self.amount_total * share / 100.0) < 0:
+            missing.append(
+                env._("the arrears are less than %(share)s %% of the plan's amount", share=f"{share:g}")
+            )
+        notice = self.de_call_in_notice_date
+        if not notice or on_date <= notice + timedelta(days=14):
+            missing.append(env._("the two-week period of the call-in warning has not passed"))
+        return missing
+
+    def action_de_call_in_notice(self):
+        """Record that the German consumer was given two weeks to pay the arrears, with the warning that the whole
+        remaining debt will otherwise be claimed (§ 498(1) no. 2 BGB); the letter is the accountant's."""
+        for plan in self:
+            if plan.state not in ("late", "broken"):
+                raise UserError(self.env._("Only a late or broken payment plan can be called in."))
+            plan.de_call_in_notice_date = fields.Date.context_today(self)
+            plan.message_post(
+                body=self.env._(
+                    "Call-in warning given: the customer has two weeks to pay the arrears, else the whole remaining "
+                    "amount becomes due (§ 498 German Civil Code)."
+                )
+            )
+        return True
+
+    def action_call_in(self):
+        """Call the plan in: every remaining instalment becomes due today (its due lines' due date).
+
+        A business plan may be called in once late or broken. A German consumer's only under § 498(1) BGB
+        (``_ar_de_call_in_conditions``); another consumer's once broken."""
+        today = fields.Date.context_today(self)
+        for plan in self:
+            if plan.state not in ("late", "broken"):
+                raise UserError(self.env._("Only a late or broken payment plan can be called in."))
+            if plan.consumer and plan.law_country_id.code == "DE":
+                missing = plan._ar_de_call_in_conditions(today)
+                if missing:
+                    raise UserError(
+                        self.env._(
+                            "This German consumer's payment plan cannot be called in yet (§ 498 German Civil Code): "
+                            "%(missing)s.",
+                            missing="; ".join(missing),
+                        )
+                    )
+            elif plan.consumer and plan.state != "broken":
+                raise UserError(self.env._("A private customer's payment plan can only be called in once broken."))
+            lines = plan.instalment_ids.line_ids.filtered(lambda ln: not ln.reconciled and ln.date_maturity > today)
+            for move, move_lines in lines.grouped("move_id").items():
+                self._ar_check_bookable(move)
+                # only due dates of the receivable change (see _ar_book_move)
+                move.with_context(skip_invoice_sync=True, skip_readonly_check=True).write(
+                    {
+                        "line_ids": [Command.update(line.id, {"date_maturity": today}) for line in move_lines],
+                        "invoice_date_due": today,
+                    }
+                )
+            plan.instalment_ids.filtered(lambda i, t=today: i.date > t and i.amount_residual > 0).date = today
+            plan.write({"state": "broken", "date_called_in": today, "date_resolved": plan.date_resolved or today})
+            plan.message_post(body=self.env._("Payment plan called in: the remaining instalments are due today."))
+        return True
+
+    # ------------------------------------------------------------------
+    # On schedule, late, broken, completed
+    # ------------------------------------------------------------------
+
+    def _ar_update_states(self, on_date=None):
+        """Follow the booked plans: completed when all is paid, late when an instalment is past due,
+        broken when one is still open after the policy's grace days. Returns the plans broken now."""
+        on_date = on_date or fields.Date.context_today(self)
+        broken = self.browse()
+        for plan in self.filtered(lambda p: p.state in PLAN_SCHEDULED_STATES):
+            open_instalments = plan.instalment_ids.filtered(
+                lambda i: i.currency_id.compare_amounts(i.amount_residual, 0) > 0
+            )
+            if not open_instalments:
+                plan.write({"state": "completed", "date_resolved": on_date})
+                continue
+            past = open_instalments.filtered(lambda i: i.date < on_date)
+            if any(i.date + timedelta(days=plan.grace_days) < on_date for i in past):
+                plan.write({"state": "broken", "date_resolved": on_date})
+                broken |= plan
+            elif past:
+                if plan.state != "late":
+                    plan.state = "late"
+            elif plan.state != "active":
+                plan.state = "active"
+        if broken:
+            broken._ar_notify_buyer("ar_dunning.mail_template_plan_broken")
+        return broken
+
+    @api.model
+    def _cron_update_states(self):
+        for company in self.env["res.company"].search([]):
+            self.with_company(company).search(
+                [("company_id", "=", company.id), ("state", "in", PLAN_SCHEDULED_STATES)]
+            )._ar_update_states()
+
+    # ------------------------------------------------------------------
+    # For the portal
+    # ------------------------------------------------------------------
+
+    def _ar_portal_values(self):
+        self.ensure_one()
+        states = dict(self._fields["state"]._description_selection(self.env))
+        istates = dict(self.env["ar.dunning.plan.instalment"]._fields["state"]._description_selection(self.env))
+        instalments = [
+            {
+                "number": i.number,
+                "date": i.date,
+                "amount": i.amount,
+                "amount_residual": i.amount_residual,
+                "state": i.state,
+                "state_label": istates.get(i.state),
+            }
+            for i in self.instalment_ids.sorted("number")
+        ]
+        paid = self.amount_paid
+        return {
+            "plan": self,
+            "name": self.name,
+            "state": self.state,
+            "state_label": states.get(self.state),
+            "currency": self.currency_id,
+            "amount_total": self.amount_total,
+            "amount_residual": self.amount_residual,
+            "instalments": instalments,
+            "progress": {"paid": paid, "total": self.amount_total, "percent": round(self.progress)},
+            "next": {"date": self.next_date, "amount": self.next_amount} if self.next_date else False,
+            "invoices": self.move_ids,
+            "collect_mode": self.collect_mode,
+        }
+
+
+class ArDunningPlanInvoice(models.Model):
+    _name = "ar.dunning.plan.invoice"
+    _description = "Invoice under a Payment Plan"
+    _order = "plan_id, id"
+    _check_company_auto = True
+
+    plan_id = fields.Many2one("ar.dunning.plan", required=True, index=True, ondelete="cascade")
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, check_company=True)
+    company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)
+    state = fields.Selection(related="plan_id.state", store=True, index=True)
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    amount = fields.Monetary(currency_field="currency_id", readonly=True, help="The invoice's open amount planned.")
+    amount_residual = fields.Monetary(related="move_id.amount_residual", string="Still Open")
+
+    # one proposed or running plan per invoice, enforced by PostgreSQL (concurrent proposals included)
+    _move_holding_uniq = models.UniqueIndex(
+        "(move_id) WHERE state IN ('proposed', 'active', 'late')",
+        "This invoice is already under a payment plan.",
+    )
+
+
+class ArDunningPlanInstalment(models.Model):
+    _name = "ar.dunning.plan.instalment"
+    _description = "Payment Plan Instalment"
+    _order = "plan_id, number"
+    _check_company_auto = True
+
+    plan_id = fields.Many2one("ar.dunning.plan", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    number = fields.Integer(required=True)
+    date = fields.Date(string="Due Date", required=True)
+    amount = fields.Monetary(currency_field="currency_id")
+    line_ids = fields.Many2many(
+        "account.move.line",
+        "ar_dunning_plan_instalment_aml_rel",
+        "instalment_id",
+        "line_id",
+        string="Due Lines",
+        readonly=True,
+    )
+    amount_residual = fields.Monetary(
+        string="Still Open", currency_field="currency_id", compute="_compute_amount_residual", store=True
+    )
+    state = fields.Selection(
+        [("planned", "Planned"), ("due", "Due"), ("paid", "Paid"), ("late", "Late")], compute="_compute_state"
+    )
+
+    @api.depends("line_ids.amount_residual_currency", "amount")
+    def _compute_amount_residual(self):
+        for instalment in self:
+            if instalment.line_ids:
+                instalment.amount_residual = sum(
+                    -line.move_id.direction_sign * line.amount_residual_currency for line in instalment.line_ids
+                )
+            else:
+                instalment.amount_residual = instalment.amount
+
+    @api.depends("amount_residual", "date")
+    def _compute_state(self):
+        today = fields.Date.context_today(self)
+        for instalment in self:
+            if instalment.line_ids and instalment.currency_id.is_zero(instalment.amount_residual):
+                instalment.state = "paid"
+            elif instalment.date < today:
+                instalment.state = "late"
+            elif instalment.date == today:
+                instalment.state = "due"
+            else:
+                instalment.state = "planned"

@@ -1,0 +1,281 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import ArDunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningPlan(ArDunningCommon):
+    """Payment plans (issue 16, slice 2): instalments booked as due lines, limits, law, dunning."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.collector = new_test_user(
+            cls.env, login="plan_collector", groups="account.group_account_invoice", company_id=cls.company.id
+        )
+        cls.policy.write({"collector_id": cls.collector.id, "plan_grace_days": 5})
+        cls.rule = cls.env["ar.dunning.plan.rule"].create(
+            {
+                "policy_id": cls.policy.id,
+                "max_instalments": 6,
+                "min_instalment_amount": 50,
+                "max_total": 5000,
+                "max_months": 6,
+                "auto_accept": True,
+            }
+        )
+        cls.inv1 = cls._invoice(cls.be_b2b, 900, cls._days(20))
+        cls.inv2 = cls._invoice(cls.be_b2b, 600, cls._days(18))
+        cls.de_b2c = cls.env["res.partner"].create(
+            {"name": "Lena Schmidt", "country_id": cls.env.ref("base.de").id, "email": "lena@schmidt.example"}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.freezer = freeze_time(self.RUN_DATE)
+        self.freezer.start()
+        self.addCleanup(self.freezer.stop)
+
+    def _propose(self, moves, count, frequency="monthly", first=7, **kw):
+        kw.setdefault("source", "portal")
+        return self.env["ar.dunning.plan"]._ar_propose(
+            moves, count, frequency, self.RUN_DATE + timedelta(days=first), **kw
+        )
+
+    @staticmethod
+    def _terms(move):
+        return move.line_ids.filtered(lambda ln: ln.display_type == "payment_term").sorted("date_maturity")
+
+    # ------------------------------------------------------------------ booking
+
+    def test_accepted_plan_books_one_due_line_per_instalment(self):
+        preview = self.env["ar.dunning.plan"]._ar_plan_preview(
+            self.inv1, 3, "monthly", self.RUN_DATE + timedelta(days=7)
+        )
+        self.assertEqual(preview["decision"], "accept", preview["reasons"])
+        self.assertEqual([row["amount"] for row in preview["schedule"]], [300.0, 300.0, 300.0])
+        plan = self._propose(self.inv1, 3)
+        self.assertEqual(plan.state, "active")
+        first = self.RUN_DATE + timedelta(days=7)
+        dates = [first, first + relativedelta(months=1), first + relativedelta(months=2)]
+        terms = self._terms(self.inv1)
+        self.assertEqual(terms.mapped("date_maturity"), dates)
+        self.assertEqual(terms.mapped("debit"), [300.0, 300.0, 300.0])
+        self.assertEqual(self.inv1.amount_residual, 900.0, "the open amount does not change")
+        self.assertEqual(self.inv1.invoice_date_due, dates[-1], "due date: the last instalment, as Odoo does")
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0, 300.0])
+        self.assertEqual(plan.instalment_ids[0].line_ids, terms[0])
+        # Odoo's own portal values show the first instalment as the next payment
+        values = self.inv1._get_invoice_next_payment_values()
+        self.assertEqual(values["next_amount_to_pay"], 300.0)
+        self.assertEqual(values["next_due_date"], dates[0])
+        self.assertEqual(values["installment_state"], "next")
+
+    def test_several_invoices_split_pro_rata_with_the_remainder_last(self):
+        plan = self._propose(self.inv1 | self.inv2, 4, "biweekly")
+        self.assertEqual(self._terms(self.inv1).mapped("debit"), [225.0] * 4)
+        self.assertEqual(self._terms(self.inv2).mapped("debit"), [150.0] * 4)
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [375.0] * 4)
+        self.assertEqual(plan.amount_total, 1500.0)
+        odd = self._invoice(self.be_b2b, 200, self._days(3))
+        self._propose(odd, 3)
+        self.assertEqual(self._terms(odd).mapped("debit"), [66.67, 66.67, 66.66])
+
+    def test_partial_payment_allocated_to_instalments_in_order(self):
+        plan = self._propose(self.inv1, 3)
+        self._register_payment(self.inv1, amount=450)
+        first, second, third = plan.instalment_ids.sorted("number")
+        self.assertEqual((first.amount_residual, second.amount_residual, third.amount_residual), (0.0, 150.0, 300.0))
+        self.assertEqual(first.state, "paid")
+        self.assertEqual(plan.amount_paid, 450.0)
+        self.assertEqual(plan.next_amount, 150.0)
+        self._register_payment(self.inv1, amount=450)
+        plan.invalidate_recordset()
+        self.assertEqual(plan.state, "completed", "paid in full: the plan is completed")
+
+    def test_partly_paid_invoice_keeps_its_payment(self):
+        payment = self._register_payment(self.inv1, amount=300)
+        plan = self._propose(self.inv1, 2)
+        terms = self._terms(self.inv1)
+        self.assertEqual(plan.amount_total, 600.0)
+        paid = terms.filtered("reconciled")
+        self.assertEqual((paid.debit, paid.date_maturity), (300.0, self._days(20)), "the paid part keeps its date")
+        self.assertEqual((terms - paid).mapped("debit"), [300.0, 300.0])
+        self.assertEqual(self.inv1.amount_residual, 600.0)
+        receivable = payment.move_id.line_ids.filtered(lambda ln: ln.account_type == "asset_receivable")
+        self.assertTrue(receivable.reconciled, "the payment stays reconciled with the invoice")
+
+    def test_payment_arriving_before_acceptance_is_not_planned_twice(self):
+        self.rule.auto_accept = False
+        plan = self._propose(self.inv1, 3)
+        self.assertEqual((plan.state, plan.amount_total), ("proposed", 900.0))
+        self.assertEqual(len(self._terms(self.inv1)), 1, "nothing is booked before the accountant accepts")
+        self._register_payment(self.inv1, amount=300)
+        plan.with_user(self.collector).action_accept()
+        self.assertEqual(plan.state, "active")
+        self.assertEqual(plan.amount_total, 600.0)
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [200.0, 200.0, 200.0])
+        self.assertEqual(self.inv1.amount_residual, 600.0)
+
+    def test_hashed_or_locked_invoice_refused_and_nothing_half_booked(self):
+        self.rule.auto_accept = False
+        plan = self._propose(self.inv1 | self.inv2, 3)
+        self.env.cr.execute("UPDATE account_move SET inalterable_hash = 'x' WHERE id = %s", [self.inv2.id])
+        self.inv2.invalidate_recordset(["inalterable_hash"])
+        with self.assertRaisesRegex(UserError, f"{self.inv2.name}.*inalterability hash"):
+            plan.action_accept()
+        self.assertEqual(len(self._terms(self.inv1)), 1, "the other invoice is not booked either")
+        self.env.cr.execute("UPDATE account_move SET inalterable_hash = NULL WHERE id = %s", [self.inv2.id])
+        self.inv2.invalidate_recordset(["inalterable_hash"])
+        self.company.fiscalyear_lock_date = self._days(1)
+        with self.assertRaisesRegex(UserError, f"{self.inv1.name}.*locked period"):
+            plan.action_accept()
+        self.assertEqual(plan.state, "proposed")
+
+    # ------------------------------------------------------------------ limits and law
+
+    def test_beyond_the_limits_goes_to_review(self):
+        plan = self._propose(self.inv1, 8)
+        self.assertEqual(plan.state, "proposed")
+        self.assertIn("More than 6 instalments", plan.review_reason)
+        self.assertEqual(plan.activity_ids.user_id, self.collector)
+        self.assertEqual(len(self._terms(self.inv1)), 1)
+        preview = self.env["ar.dunning.plan"]._ar_plan_preview(
+            self.inv1, 6, "weekly", self.RUN_DATE + timedelta(days=7)
+        )
+        self.assertEqual(preview["decision"], "refuse", "the invoice is under a plan already")
+        plan.with_user(self.collector).action_accept()
+        self.assertEqual(len(self._terms(self.inv1)), 8)
+        self.assertFalse(plan.activity_ids)
+        with self.assertRaises(UserError):
+            plan.action_decline()
+        small = self.env["ar.dunning.plan"]._ar_plan_preview(self.inv2, 6, "weekly", self.RUN_DATE)
+        self.assertEqual(small["decision"], "accept", small["reasons"])
+        self.rule.min_instalment_amount = 150
+        small = self.env["ar.dunning.plan"]._ar_plan_preview(self.inv2, 6, "weekly", self.RUN_DATE)
+        self.assertEqual(small["decision"], "review")
+        self.assertEqual(
+            self.env["ar.dunning.plan"]._ar_plan_preview(self.inv2, 1, "weekly", self.RUN_DATE)["decision"], "refuse"
+        )
+        with self.assertRaises(UserError):
+            self._propose(self.inv2, 3, first=-1)
+
+    def test_consumer_plan_longer_than_three_months_is_reviewed(self):
+        inv = self._invoice(self.be_b2c, 600, self._days(10))
+        Plan = self.env["ar.dunning.plan"]
+        within = Plan._ar_plan_preview(inv, 3, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(within["decision"], "accept", within["reasons"])
+        self.assertTrue(within["consumer"])
+        longer = Plan._ar_plan_preview(inv, 4, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(longer["decision"], "review")
+        self.assertIn("consumer-credit law", " ".join(longer["reasons"]))
+        self.rule.interest = True
+        with_interest = Plan._ar_plan_preview(inv, 3, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(with_interest["decision"], "review")
+        self.assertFalse(with_interest["interest"], "a consumer's plan never carries interest")
+        business = Plan._ar_plan_preview(self.inv1, 5, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(business["decision"], "accept", "a business plan of 5 months is within the rule")
+        self.assertTrue(business["interest"])
+
+    def test_mandate_required(self):
+        self.rule.require_mandate = True
+        preview = self.env["ar.dunning.plan"]._ar_plan_preview(self.inv1, 3, "monthly", self.RUN_DATE)
+        self.assertEqual(preview["decision"], "review")
+        self.assertTrue(preview["limits"]["require_mandate"])
+
+    def test_german_consumer_call_in_only_under_section_498(self):
+        inv = self._invoice(self.de_b2c, 1000, self._days(5))
+        self.rule.auto_accept = False
+        # 24 weekly instalments of 41.67 (longer than 3 months: the accountant accepts it)
+        plan = self._propose(inv, 24, "weekly", first=7)
+        self.assertIn("consumer-credit law", plan.review_reason)
+        plan.action_accept()
+        # two consecutive instalments unpaid (83.33) are less than 10 % of 1,000
+        with freeze_time(self.RUN_DATE + timedelta(days=15)):
+            plan._ar_update_states()
+            with self.assertRaisesRegex(UserError, "less than 10 %"):
+                plan.action_call_in()
+        # three consecutive (125.00) reach 10 %, but no two-week warning yet
+        with freeze_time(self.RUN_DATE + timedelta(days=22)):
+            with self.assertRaisesRegex(UserError, "two-week period"):
+                plan.action_call_in()
+            plan.action_de_call_in_notice()
+        with freeze_time(self.RUN_DATE + timedelta(days=36)):
+            with self.assertRaisesRegex(UserError, "two-week period"):
+                plan.action_call_in()
+        with freeze_time(self.RUN_DATE + timedelta(days=37)):
+            plan.action_call_in()
+            self.assertEqual(plan.state, "broken")
+            open_terms = self._terms(inv).filtered(lambda ln: not ln.reconciled)
+            self.assertEqual(max(open_terms.mapped("date_maturity")), self.RUN_DATE + timedelta(days=37))
+            self.assertEqual(len(open_terms), 24)
+            self.assertEqual(inv.amount_residual, 1000.0)
+
+    def test_business_plan_called_in_when_late(self):
+        plan = self._propose(self.inv1, 3, first=1)
+        with self.assertRaises(UserError):
+            plan.action_call_in()
+        with freeze_time(self.RUN_DATE + timedelta(days=3)):
+            plan._ar_update_states()
+            plan.action_call_in()
+            dates = set(self._terms(self.inv1).mapped("date_maturity"))
+            self.assertEqual(dates, {self.RUN_DATE + timedelta(days=1), self.RUN_DATE + timedelta(days=3)})
+
+    # ------------------------------------------------------------------ dunning respects and enforces it
+
+    def test_dunning_skips_the_plan_and_resumes_after_grace_at_the_previous_level(self):
+        self._run(partners=self.be_b2b, execute=True)
+        self._run(on_date=self.RUN_DATE + timedelta(days=1), partners=self.be_b2b, execute=True)
+        self.assertEqual((self.inv1 | self.inv2).ar_dunning_level_id, self.level2)
+        plan = self._propose(self.inv1 | self.inv2, 3, "weekly", first=3)
+        # instalment 1 is 2 days late, within the 5 grace days: still no reminder
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=5), partners=self.be_b2b)
+        self.assertFalse(run.line_ids.filtered(lambda ln: not ln.exclusion_reason))
+        self.assertEqual(plan.state, "late")
+        # the day after the grace days: broken, reminded at level 2 (not 3) for the missed instalment only
+        self.be_b2b.lang = "en_US"
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=9), partners=self.be_b2b, execute=True)
+        self.assertEqual(plan.state, "broken")
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(line.level_id, self.level2)
+        self.assertEqual(line.broken_plan_ids, plan)
+        self.assertEqual(line.statement_item_ids.move_line_id, plan.instalment_ids[0].line_ids)
+        self.assertEqual(line.amount_overdue, 500.0)
+        self.assertIn("in 3 instalments", line.broken_promise_text)
+        self.assertIn("ar_dunning_broken_promise", str(line.mail_id.body_html))
+        # the payment score counts the broken plan like a broken promise
+        score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=9))[self.be_b2b.id]
+        self.assertIn("Broken promises to pay: 1 → +10.0", score[2])
+
+    def test_run_excludes_plan_invoices_with_their_reason(self):
+        other = self._invoice(self.be_b2b, 200, self._days(25))
+        self._propose(self.inv1, 3, "weekly", first=0)
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=2), partners=self.be_b2b)
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(line.statement_item_ids.move_id, self.inv2 | other)
+        reasons = set(line.item_ids.filtered(lambda i: i.move_id == self.inv1).mapped("exclusion_reason"))
+        self.assertEqual(reasons, {"plan"})
+
+    # ------------------------------------------------------------------ access
+
+    def test_access(self):
+        plan = self._propose(self.inv1, 3)
+        portal = new_test_user(self.env, login="plan_portal", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            plan.with_user(portal).read(["amount_total"])
+        other_company = self.setup_other_company()["company"]
+        outsider = new_test_user(
+            self.env, login="plan_outsider", groups="account.group_account_invoice", company_id=other_company.id
+        )
+        for model in ("ar.dunning.plan", "ar.dunning.plan.instalment", "ar.dunning.plan.invoice"):
+            self.assertFalse(self.env[model].with_user(outsider).search([]), model)
+        values = plan._ar_portal_values()
+        self.assertEqual(values["progress"]["percent"], 0)
+        self.assertEqual(values["next"]["amount"], 300.0)
+        self.assertEqual([i["state"] for i in values["instalments"]], ["planned"] * 3)
