@@ -1,4 +1,5 @@
 from datetime import timedelta
+from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -143,7 +144,7 @@ class ArDunningPlan(models.Model):
     amount_paid = fields.Monetary(string="Paid", compute="_compute_amount_residual")
     progress = fields.Float(compute="_compute_amount_residual", help="Share of the plan's amount paid.")
     next_date = fields.Date(string="Next Instalment", compute="_compute_amount_residual")
-    next_amount = fields.Monetary(string="Next Amount", compute="_compute_amount_residual")
+    next_amount = fields.Monetary(compute="_compute_amount_residual")
     consumer = fields.Boolean(readonly=True, help="Made with a consumer: consumer-credit law limits it.")
     law_country_id = fields.Many2one("res.country", string="Governing Law", readonly=True)
     interest = fields.Boolean(
@@ -290,86 +291,161 @@ class ArDunningPlan(models.Model):
         return False
 
     @api.model
+    def _ar_plan_input_errors(self, moves, instalment_count, frequency, first_date):
+        """Why the buyer's choice cannot be planned at all (translated sentences; empty: it can)."""
+        env = self.env
+        today = fields.Date.context_today(self)
+        partner = moves.commercial_partner_id
+        company = moves.company_id
+
+        def not_allowed():
+            return moves - self._ar_plan_candidates(partner, company)
+
+        # (refused when, why), checked in order: the first that applies is the answer
+        checks = [
+            (lambda: not moves, lambda: env._("Select at least one open invoice.")),
+            (
+                lambda: len(partner) != 1 or len(company) != 1,
+                lambda: env._("Select invoices of one customer and one company."),
+            ),
+            (
+                lambda: len(moves.currency_id) != 1,
+                lambda: env._("Select invoices of one currency: make one plan per currency."),
+            ),
+            (
+                lambda: bool(not_allowed()),
+                lambda: env._(
+                    "These invoices cannot be paid in instalments (paid, disputed, or under a promise or a plan "
+                    "already): %(names)s.",
+                    names=", ".join(not_allowed().mapped("name")),
+                ),
+            ),
+            (
+                lambda: not 2 <= instalment_count <= MAX_INSTALMENTS,
+                lambda: env._("Choose from 2 to %(max)s instalments.", max=MAX_INSTALMENTS),
+            ),
+            (
+                lambda: frequency not in dict(FREQUENCIES),
+                lambda: env._("Choose how often you pay: weekly, every two weeks or monthly."),
+            ),
+            (
+                lambda: not first_date or first_date < today,
+                lambda: env._("Choose a first payment date from today on."),
+            ),
+            (
+                lambda: first_date > today + timedelta(days=31),
+                lambda: env._("Choose a first payment date within a month."),
+            ),
+        ]
+        for refused, why in checks:
+            if refused():
+                return [why()]
+        return []
+
+    @api.model
+    def _ar_plan_rule_reasons(self, rule, moves, *, amounts, dates, collect_mode, consumer):
+        """Why a valid plan goes to the accountant under the policy's rule (empty: accepted at once)."""
+        env = self.env
+        if not rule:
+            return [env._("Your payment plan will be reviewed by our accounts department.")]
+        company = moves.company_id
+        currency = moves.currency_id
+        today = fields.Date.context_today(self)
+        company_currency = company.currency_id
+        total = currency._convert(sum(amounts), company_currency, company, today)
+        smallest = currency._convert(min(amounts), company_currency, company, today)
+        reasons = []
+        if len(amounts) > rule.max_instalments:
+            reasons.append(
+                env._(
+                    "More than %(max)s instalments need our accounts department's approval.", max=rule.max_instalments
+                )
+            )
+        if rule.min_instalment_amount and company_currency.compare_amounts(smallest, rule.min_instalment_amount) < 0:
+            reasons.append(env._("An instalment under the minimum amount needs our accounts department's approval."))
+        if rule.max_total and company_currency.compare_amounts(total, rule.max_total) > 0:
+            reasons.append(env._("A plan over the maximum amount needs our accounts department's approval."))
+        if not consumer and dates[-1] > today + relativedelta(months=rule.max_months):
+            reasons.append(
+                env._(
+                    "A plan longer than %(months)s months needs our accounts department's approval.",
+                    months=rule.max_months,
+                )
+            )
+        if rule.require_mandate and not (
+            collect_mode == "autopay" and self._ar_plan_has_mandate(moves.commercial_partner_id, company)
+        ):
+            reasons.append(
+                env._("Without a direct debit mandate or a saved card, our accounts department reviews the plan.")
+            )
+        if not rule.auto_accept:
+            reasons.append(env._("Our accounts department reviews every payment plan."))
+        return reasons
+
+    @api.model
+    def _ar_plan_consumer_reasons(self, rule, dates):
+        """Consumer-credit law (see CONSUMER_MAX_MONTHS): a consumer's plan offered without review is free of
+        interest and costs and ends within 3 months; anything else goes to the accountant with this reason."""
+        env = self.env
+        today = fields.Date.context_today(self)
+        reasons = []
+        if dates[-1] > today + relativedelta(months=CONSUMER_MAX_MONTHS):
+            reasons.append(
+                env._(
+                    "A plan for a private customer that ends more than 3 months from today is not offered "
+                    "automatically (consumer-credit law): our accounts department will review it."
+                )
+            )
+        if rule and rule.interest:
+            reasons.append(
+                env._(
+                    "A plan for a private customer is free of interest and costs (consumer-credit law): our "
+                    "accounts department will review it."
+                )
+            )
+        return reasons
+
+    @api.model
     def _ar_plan_preview(self, moves, instalment_count, frequency, first_date, collect_mode="manual"):
         """The schedule and the decision for a plan the buyer considers; computed on the server.
 
         :returns: {schedule: [{number, date, amount}], amount_total, currency, decision ('accept', 'review',
                   'refuse'), reasons: [translated sentences], limits: {...}, consumer, interest, require_mandate}
         """
-        env = self.env
+        try:
+            instalment_count = int(instalment_count)
+        except (TypeError, ValueError):
+            instalment_count = 0
+        first_date = fields.Date.to_date(first_date)
         result = {
             "schedule": [],
             "amount_total": 0.0,
             "currency": moves.currency_id[:1],
             "decision": "refuse",
-            "reasons": [],
+            "reasons": self._ar_plan_input_errors(moves, instalment_count, frequency, first_date),
             "limits": {},
             "consumer": False,
             "interest": False,
             "require_mandate": False,
         }
-        reasons = result["reasons"]
-        if not moves:
-            reasons.append(env._("Select at least one open invoice."))
-            return result
-        partner = moves.commercial_partner_id
-        company = moves.company_id
-        if len(partner) != 1 or len(company) != 1:
-            reasons.append(env._("Select invoices of one customer and one company."))
-            return result
-        if len(moves.currency_id) != 1:
-            reasons.append(env._("Select invoices of one currency: make one plan per currency."))
-            return result
-        allowed = self._ar_plan_candidates(partner, company)
-        if moves - allowed:
-            reasons.append(
-                env._(
-                    "These invoices cannot be paid in instalments (paid, disputed, or under a promise or a plan "
-                    "already): %(names)s.",
-                    names=", ".join((moves - allowed).mapped("name")),
-                )
-            )
-            return result
-        try:
-            instalment_count = int(instalment_count)
-        except (TypeError, ValueError):
-            instalment_count = 0
-        if instalment_count < 2 or instalment_count > MAX_INSTALMENTS:
-            reasons.append(env._("Choose from 2 to %(max)s instalments.", max=MAX_INSTALMENTS))
-            return result
-        if frequency not in dict(FREQUENCIES):
-            reasons.append(env._("Choose how often you pay: weekly, every two weeks or monthly."))
-            return result
-        today = fields.Date.context_today(self)
-        first_date = fields.Date.to_date(first_date)
-        if not first_date or first_date < today:
-            reasons.append(env._("Choose a first payment date from today on."))
-            return result
-        if first_date > today + timedelta(days=31):
-            reasons.append(env._("Choose a first payment date within a month."))
+        if result["reasons"]:
             return result
         currency = moves.currency_id
         dates = self._ar_schedule_dates(frequency, instalment_count, first_date)
         shares = self._ar_split(moves, instalment_count)
         amounts = [currency.round(sum(s[k] for s in shares.values())) for k in range(instalment_count)]
-        total = currency.round(sum(moves.mapped("amount_residual")))
         result["schedule"] = [
             {"number": k + 1, "date": dates[k], "amount": amounts[k]} for k in range(instalment_count)
         ]
-        result["amount_total"] = total
+        result["amount_total"] = currency.round(sum(moves.mapped("amount_residual")))
         if min(amounts) <= 0:
-            reasons.append(env._("The amount is too small for so many instalments."))
+            result["reasons"].append(self.env._("The amount is too small for so many instalments."))
             return result
-        policy, rule = self._ar_rule(partner, company)
+        partner = moves.commercial_partner_id
+        company = moves.company_id
+        _policy, rule = self._ar_rule(partner, company)
         consumer = partner._ar_dunning_customer_type() == "b2c"
-        result["consumer"] = consumer
-        decision = "accept"
-        if not rule:
-            decision = "review"
-            reasons.append(env._("Your payment plan will be reviewed by our accounts department."))
-        else:
-            company_total = currency._convert(total, company.currency_id, company, today)
-            company_min = currency._convert(min(amounts), company.currency_id, company, today)
+        if rule:
             result["limits"] = {
                 "max_instalments": rule.max_instalments,
                 "min_instalment_amount": rule.min_instalment_amount,
@@ -380,61 +456,18 @@ class ArDunningPlan(models.Model):
                 "auto_accept": rule.auto_accept,
                 "currency": company.currency_id,
             }
-            result["interest"] = rule.interest and not consumer
-            result["require_mandate"] = rule.require_mandate
-            if instalment_count > rule.max_instalments:
-                decision = "review"
-                reasons.append(
-                    env._(
-                        "More than %(max)s instalments need our accounts department's approval.",
-                        max=rule.max_instalments,
-                    )
-                )
-            if rule.min_instalment_amount and company.currency_id.compare_amounts(
-                company_min, rule.min_instalment_amount
-            ) < 0:
-                decision = "review"
-                reasons.append(env._("An instalment under the minimum amount needs our accounts department's approval."))
-            if rule.max_total and company.currency_id.compare_amounts(company_total, rule.max_total) > 0:
-                decision = "review"
-                reasons.append(env._("A plan over the maximum amount needs our accounts department's approval."))
-            if not consumer and dates[-1] > today + relativedelta(months=rule.max_months):
-                decision = "review"
-                reasons.append(
-                    env._(
-                        "A plan longer than %(months)s months needs our accounts department's approval.",
-                        months=rule.max_months,
-                    )
-                )
-            if rule.require_mandate and not (
-                collect_mode == "autopay" and self._ar_plan_has_mandate(partner, company)
-            ):
-                decision = "review"
-                reasons.append(
-                    env._("Without a direct debit mandate or a saved card, our accounts department reviews the plan.")
-                )
-            if not rule.auto_accept:
-                decision = "review"
-                reasons.append(env._("Our accounts department reviews every payment plan."))
+        reasons = self._ar_plan_rule_reasons(
+            rule, moves, amounts=amounts, dates=dates, collect_mode=collect_mode, consumer=consumer
+        )
         if consumer:
-            # consumer-credit law (see CONSUMER_MAX_MONTHS): free of interest and costs, within 3 months
-            if dates[-1] > today + relativedelta(months=CONSUMER_MAX_MONTHS):
-                decision = "review"
-                reasons.append(
-                    env._(
-                        "A plan for a private customer that ends more than 3 months from today is not offered "
-                        "automatically (consumer-credit law): our accounts department will review it."
-                    )
-                )
-            if rule and rule.interest:
-                decision = "review"
-                reasons.append(
-                    env._(
-                        "A plan for a private customer is free of interest and costs (consumer-credit law): our "
-                        "accounts department will review it."
-                    )
-                )
-        result["decision"] = decision
+            reasons += self._ar_plan_consumer_reasons(rule, dates)
+        result.update(
+            consumer=consumer,
+            interest=bool(rule.interest) and not consumer,
+            require_mandate=bool(rule.require_mandate),
+            decision="review" if reasons else "accept",
+            reasons=reasons,
+        )
         return result
 
     # ------------------------------------------------------------------
@@ -490,9 +523,7 @@ class ArDunningPlan(models.Model):
                 "interest": preview["interest"],
                 "require_mandate": preview["require_mandate"],
                 "review_reason": "\n".join(preview["reasons"]) if preview["decision"] == "review" else False,
-                "invoice_ids": [
-                    Command.create({"move_id": move.id, "amount": move.amount_residual}) for move in moves
-                ],
+                "invoice_ids": [Command.create({"move_id": move.id, "amount": move.amount_residual}) for move in moves],
                 "instalment_ids": [
                     Command.create({"number": row["number"], "date": row["date"], "amount": row["amount"]})
                     for row in preview["schedule"]
@@ -542,7 +573,11 @@ class ArDunningPlan(models.Model):
     def _ar_follow_up_user(self, policy):
         self.ensure_one()
         # the same reviewer as for promises to pay (collector, salesperson, first invoicing user)
-        return self.env["ar.dunning.promise"].new({"partner_id": self.partner_id.id, "company_id": self.company_id.id})._ar_follow_up_user(policy)
+        return (
+            self.env["ar.dunning.promise"]
+            .new({"partner_id": self.partner_id.id, "company_id": self.company_id.id})
+            ._ar_follow_up_user(policy)
+        )
 
     def _ar_notify_buyer(self, template_xmlid):
         """E-mail the buyer (their language, formal register)."""
@@ -651,7 +686,9 @@ class ArDunningPlan(models.Model):
             instalment.write(
                 {
                     "line_ids": [Command.set(lines.ids)],
-                    "amount": self.currency_id.round(sum(-ln.move_id.direction_sign * ln.amount_currency for ln in lines)),
+                    "amount": self.currency_id.round(
+                        sum(-ln.move_id.direction_sign * ln.amount_currency for ln in lines)
+                    ),
                 }
             )
         self.write(
@@ -672,7 +709,9 @@ class ArDunningPlan(models.Model):
         sign = -move.direction_sign  # +1 for a customer invoice: its receivable is a debit
         terms = move.line_ids.filtered(lambda ln: ln.display_type == "payment_term" and not ln.reconciled)
         terms = terms.sorted(lambda ln: (ln.date_maturity or ln.date, ln.id))
-        partly = terms.filtered(lambda ln: ln.currency_id.compare_amounts(ln.amount_residual_currency, ln.amount_currency))
+        partly = terms.filtered(
+            lambda ln: ln.currency_id.compare_amounts(ln.amount_residual_currency, ln.amount_currency)
+        )
         unpaid = terms - partly
         if len(unpaid) > len(shares):
             raise UserError(
@@ -758,18 +797,18 @@ class ArDunningPlan(models.Model):
         env = self.env
         missing = []
         instalments = self.instalment_ids.sorted("number")
-        arrears = [i for i in instalments if i.date < on_date and i.currency_id.compare_amounts(i.amount_residual, 0) > 0]
+        arrears = [
+            i for i in instalments if i.date < on_date and i.currency_id.compare_amounts(i.amount_residual, 0) > 0
+        ]
         numbers = [i.number for i in arrears]
-        consecutive = any(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
+        consecutive = any(b == a + 1 for a, b in pairwise(numbers))
         if not consecutive:
             missing.append(env._("the customer is not in arrears with two consecutive instalments"))
         long_term = instalments and instalments[-1].date > self.date + relativedelta(years=3)
         share = 5.0 if long_term else 10.0
         amount = sum(i.amount_residual for i in arrears)
         if self.currency_id.compare_amounts(amount, self.amount_total * share / 100.0) < 0:
-            missing.append(
-                env._("the arrears are less than %(share)s %% of the plan's amount", share=f"{share:g}")
-            )
+            missing.append(env._("the arrears are less than %(share)s %% of the plan's amount", share=f"{share:g}"))
         notice = self.de_call_in_notice_date
         if not notice or on_date <= notice + timedelta(days=14):
             missing.append(env._("the two-week period of the call-in warning has not passed"))
@@ -857,10 +896,9 @@ class ArDunningPlan(models.Model):
 
     @api.model
     def _cron_update_states(self):
-        for company in self.env["res.company"].search([]):
-            self.with_company(company).search(
-                [("company_id", "=", company.id), ("state", "in", PLAN_SCHEDULED_STATES)]
-            )._ar_update_states()
+        plans = self.search([("state", "in", PLAN_SCHEDULED_STATES)])
+        for company, company_plans in plans.grouped("company_id").items():
+            company_plans.with_company(company)._ar_update_states()
 
     # ------------------------------------------------------------------
     # For the portal

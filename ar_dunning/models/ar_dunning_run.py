@@ -237,7 +237,9 @@ class ArDunningRun(models.Model):
             return "in_payment"
         return False
 
-    def _partner_items(self, lines, ladder, pending_tx, promised=frozenset(), resumed=frozenset(), planned=frozenset()):
+    def _partner_items(
+        self, lines, ladder, pending_tx, promised=frozenset(), resumed=frozenset(), *, planned=frozenset()
+    ):
         """(best level index or None, [(line, days, level index, exclusion)]) for one customer.
 
         ``promised``: ids of the invoices an open promise holds (not chased); ``resumed``: ids of the
@@ -472,7 +474,9 @@ class ArDunningRun(models.Model):
         planned = set(holding.move_ids.ids)
         broken = Plan.search(scope & Domain("state", "=", "broken") & Domain("date_resolved", "<=", self.date))
         if broken:
-            mentioned = self.env["ar.dunning.line"].search([("broken_plan_ids", "in", broken.ids), ("state", "=", "done")])
+            mentioned = self.env["ar.dunning.line"].search(
+                [("broken_plan_ids", "in", broken.ids), ("state", "=", "done")]
+            )
             broken -= mentioned.broken_plan_ids
         resumed = set(broken.move_ids.ids) - planned
         broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
@@ -502,7 +506,7 @@ class ArDunningRun(models.Model):
             ladder = ladders[policy.id] if policy else False
             if not ladder:
                 continue
-            best, items = self._partner_items(lines, ladder, pending_tx, promised, resumed, planned)
+            best, items = self._partner_items(lines, ladder, pending_tx, promised, resumed, planned=planned)
             if best is not None:
                 net = sum(line.amount_residual for line in lines)
                 candidates.append((partner, policy, ladder, best, net, items, lines))
