@@ -17,6 +17,7 @@
         "views/res_config_settings_views.xml",
         "views/ar_dunning_report_templates.xml",
         "views/portal_promise_templates.xml",
+        "views/portal_plan_templates.xml",
         "views/ar_suite_menus.xml",
     ],
     "demo": [

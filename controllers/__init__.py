@@ -1,1 +1,2 @@
 from . import portal_promise
+from . import portal_plan

@@ -5,3 +5,4 @@ from . import res_partner
 from . import ar_dunning_line
 from . import ar_suite_demo
 from . import account_move
+from . import ar_dunning_plan

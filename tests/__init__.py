@@ -8,3 +8,4 @@ from . import test_suite_demo_walk
 from . import test_suite_money_shield
 from . import test_suite_security
 from . import test_suite_promise
+from . import test_suite_plan

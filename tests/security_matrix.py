@@ -8,6 +8,7 @@ here. To add a route, add ``MATRIX["<the rule exactly as in @http.route>"] = [Ca
 
 - ``url`` and the values of ``data`` may use the placeholders of ``Fixtures.values(actor)``:
   ``{invoice}`` buyer A's open invoice, ``{statement}``, ``{mandate}``, ``{connector}``,
+  ``{plan}`` buyer A's running payment plan, ``{plan_invoice}`` A's overdue invoice for the plan cases,
   ``{access_token}`` (invoice token), ``{statement_token}``, ``{pay_all}`` (pay-all token),
   ``{webhook_token}``. Each actor gets the value it would hold (its own, a forged one, ...).
 - ``method``: ``GET``, ``POST`` (form, a valid CSRF token is added) or ``JSON`` (JSON-RPC).
@@ -67,6 +68,8 @@ class Case:
 NO_EXPIRY = "Odoo's document access tokens do not expire (revocation = a new token)"
 # a payment date the policy confirms at once
 PROMISE_DATE = (date.today() + timedelta(days=5)).isoformat()
+# the first instalment of a plan the matrix proposes
+PLAN_FIRST_DATE = date.today().isoformat()
 
 MATRIX = {
     # --- invoices (ar_customer_centric/controllers/portal_invoices.py) ---
@@ -124,6 +127,69 @@ MATRIX = {
             data={"invoice_ids": "{invoice}", "promise_date": PROMISE_DATE, "note": "Matrix promise"},
             expect=user(owner=200, other=404),
         ),
+    ],
+    # --- payment plans (ar_suite/controllers/portal_plan.py); {plan} is buyer A's running plan, on
+    # another invoice than {plan_invoice}. As for the promise, the guest route comes first: its token
+    # holder proposes a plan for {plan_invoice} (303), after which the owner finds it planned already
+    # (200 with the error), by the link and in the portal ---
+    "/my/pay-all/<string:token>/plan": [
+        Case("/my/pay-all/{pay_all}/plan", expect=link(other=200)),
+        Case("/my/pay-all/{pay_all}/plan?invoice_ids={plan_invoice}&instalment_count=3", expect=link()),
+        Case(
+            "/my/pay-all/{pay_all}/plan",
+            method="POST",
+            data={
+                "invoice_ids": "{plan_invoice}",
+                "instalment_count": "3",
+                "frequency": "monthly",
+                "first_date": PLAN_FIRST_DATE,
+                "note": "Matrix plan",
+            },
+            # another customer's link with A's invoice id: refused (404), nothing created
+            expect=link(owner=200, token=303),
+        ),
+    ],
+    "/my/invoices/plan": [
+        Case("/my/invoices/plan"),
+        Case("/my/invoices/plan?invoice_ids={plan_invoice}", expect=user(owner=200, other=404)),
+        Case(
+            "/my/invoices/plan",
+            method="POST",
+            data={
+                "invoice_ids": "{plan_invoice}",
+                "instalment_count": "3",
+                "frequency": "monthly",
+                "first_date": PLAN_FIRST_DATE,
+                "note": "Matrix plan",
+            },
+            expect=user(owner=200, other=404),
+        ),
+    ],
+    "/my/plans": [Case("/my/plans")],
+    "/my/plans/<int:plan_id>": [Case("/my/plans/{plan}", expect=user(owner=200, other=404))],
+    "/my/plans/<int:plan_id>/transaction": [
+        Case(
+            "/my/plans/{plan}/transaction",
+            method="JSON",
+            # a JSON-RPC route for logged-in users: without a session, an error (no redirect)
+            expect={
+                "owner": OK,
+                "other": ERROR,
+                "guest": ERROR,
+                "token": ERROR,
+                "forged": ERROR,
+                "expired": ERROR,
+                "revoked": ERROR,
+            },
+        )
+    ],
+    "/my/pay-all/<string:token>/plans/<int:plan_id>": [Case("/my/pay-all/{pay_all}/plans/{plan}", expect=link())],
+    "/my/pay-all/<string:token>/plans/<int:plan_id>/transaction": [
+        Case(
+            "/my/pay-all/{pay_all}/plans/{plan}/transaction",
+            method="JSON",
+            expect=link(owner=OK, token=OK, other=ERROR, expired=ERROR, revoked=ERROR, refused=ERROR),
+        )
     ],
     # --- disputes (portal_disputes.py) ---
     "/my/invoices/<int:invoice_id>/dispute": [

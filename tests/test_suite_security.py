@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -100,6 +101,12 @@ class ArSecurityCommon(ArPortalCommon):
             "statement_token": cls.statements["a"]._portal_ensure_token(),
             "webhook_token": cls.connector.webhook_token,
         }
+        # payment plans: A's running plan, and another overdue invoice of A the matrix proposes a plan for
+        cls.inv_a_planned = cls._ar_invoice(cls.buyer_a, 300.0, fields.Date.today() - timedelta(days=20))
+        cls.inv_a_plan = cls._ar_invoice(cls.buyer_a, 90.0, fields.Date.today() - timedelta(days=12))
+        cls.plan_a = cls.env["ar.dunning.plan"]._ar_propose(cls.inv_a_planned, 3, "monthly", fields.Date.today())
+        if cls.plan_a.state == "proposed":
+            cls.plan_a.action_accept()
         cls.markers = {
             "a": [cls.buyer_a.name, cls.contact_a.name, cls.inv_a1.name, cls.inv_a2.name],
             "b": [cls.buyer_b.name, cls.contact_b.name, cls.inv_b.name],
@@ -128,6 +135,8 @@ class ArSecurityCommon(ArPortalCommon):
             "statement": self.statements["a"].id,
             "mandate": self.mandates["a"].id,
             "connector": self.connector.id,
+            "plan": self.plan_a.id,
+            "plan_invoice": self.inv_a_plan.id,
             **{k: "" for k in self.valid},
             "pay_all": "no-link",
             "webhook_token": "none",
