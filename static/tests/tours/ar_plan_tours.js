@@ -99,7 +99,7 @@ registry.category("web_tour.tours").add("ar_plan_guest_tour", {
             timeout: 20000,
         },
         {
-            trigger: ".o_ar_plan_pay h4:contains('2')",
+            trigger: ".o_ar_plan_instalment_row:nth-child(2).table-active",
         },
     ],
 });
