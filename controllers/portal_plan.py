@@ -226,7 +226,11 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
                     request.env["ar.dunning.plan"]
                     .sudo()
                     ._ar_plan_preview(
-                        selected, count, frequency, first_date, collect_mode="autopay" if values["collect"] else "manual"
+                        selected,
+                        count,
+                        frequency,
+                        first_date,
+                        collect_mode="autopay" if values["collect"] else "manual",
                     )
                 )
             except (UserError, ValidationError) as e:
@@ -244,7 +248,9 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
     def ar_portal_my_plans(self, **kw):
         self._ar_check_buyer()
         # sudo: buyers have no access to dunning records; the domain keeps them to their own
-        plans = request.env["ar.dunning.plan"].sudo().search(self._ar_plan_domain_user(), order="create_date desc, id desc")
+        plans = (
+            request.env["ar.dunning.plan"].sudo().search(self._ar_plan_domain_user(), order="create_date desc, id desc")
+        )
         values = self._prepare_portal_layout_values()
         values.update({"plans": plans, "page_name": "ar_plans", "plan_url": "/my/plans/%s"})
         return request.render("ar_suite.portal_my_plans", values)

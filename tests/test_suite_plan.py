@@ -108,9 +108,7 @@ class TestSuitePlanPortal(ArPortalCommon):
             self.assertFalse(self._reminded(run) & plan.move_ids, f"day {days}: the plan holds the invoices")
 
     def test_tour_missed_instalment_and_the_run_resumes(self):
-        plan = self._propose(
-            self.inv_a1 | self.inv_a3, source="portal", requester=self.contact_a, user=self.portal_a
-        )
+        plan = self._propose(self.inv_a1 | self.inv_a3, source="portal", requester=self.contact_a, user=self.portal_a)
         self.assertFalse(self._reminded(self._run(self.today + timedelta(days=1))) & plan.move_ids)
         # the first instalment is not paid on its date: the plan is late (inside the grace days)
         plan._ar_update_states(on_date=self.today + timedelta(days=2))
@@ -133,7 +131,9 @@ class TestSuitePlanPortal(ArPortalCommon):
 
     def test_logged_in_buyer_proposes_a_longer_plan_for_review(self):
         self.authenticate("portal_a", "portal_a")
-        self.assertIn(f"/my/invoices/plan?invoice_ids={self.inv_a1.id}", self.url_open(f"/my/invoices/{self.inv_a1.id}").text)
+        self.assertIn(
+            f"/my/invoices/plan?invoice_ids={self.inv_a1.id}", self.url_open(f"/my/invoices/{self.inv_a1.id}").text
+        )
         self.assertNotIn("/my/invoices/plan?invoice_ids", self.url_open(f"/my/invoices/{self.inv_a2.id}").text)
         self.assertIn("o_ar_plan_button", self.url_open("/my/invoices").text)
         url = f"/my/invoices/plan?invoice_ids={self.inv_a1.id}&instalment_count=10&frequency=monthly"
