@@ -17,6 +17,8 @@ set-up asks for one as admin (`ar.credit.risk.action_recompute`, the cron's code
 demo company), then shoots the list, the assessment of a customer graded B-E and the risk
 section of that customer's form. Promises to pay: the buyer's form in the portal; when the demo has no
 promise yet, the buyer sends two through it (one confirmed, one to review), then the accountant's list.
+Payment plans (before the promises, which would hold the overdue invoices): the buyer's form with its
+schedule and, after proposing one when the demo has none, the plan's page.
 """
 
 import argparse
@@ -425,7 +427,40 @@ def shot_promises(odoo, browser, out):
     browser.shot(out / "dunning_promises.png")
 
 
-SHOTS = ("portal", "guest", "promises", "backend", "reminders", "letter", "mails", "credit")
+def shot_plans(odoo, browser, out):
+    """Payment plans, the buyer's side: the form with the server's schedule, then the plan's page with its
+    progress and the next instalment's payment form. When the demo buyer has no plan yet, it proposes one
+    through that form (the overdue invoices it ticks, three monthly instalments from today) and, if the
+    policy sends it for review, the accountant accepts it."""
+    session = odoo.login("buyer", "buyer")
+    browser.set_session(odoo.url, session)
+    today = time.strftime("%Y-%m-%d")
+    browser.goto(
+        f"{odoo.url}/my/invoices/plan?instalment_count=3&frequency=monthly&first_date={today}", ready=PORTAL_READY
+    )
+    browser.shot(out / "portal_plan_form.png")
+    odoo.login("accountant", "accountant")
+    plans = odoo.search_read("ar.dunning.plan", [("state", "in", ["proposed", "active", "late"])], ["id", "state"])
+    if not plans:
+        note = json.dumps("Ons seizoen begint in maart.")
+        sent = browser.evaluate(
+            "(() => { const button = document.querySelector('.o_ar_plan_submit'); if (!button) { return false; }"
+            f" document.querySelector('#ar_plan_note').value = {note}; button.click(); return true; }})()"
+        )
+        if sent:
+            browser.goto_done("location.search.includes('ar_plan=')")
+        plans = odoo.search_read("ar.dunning.plan", [("state", "in", ["proposed", "active", "late"])], ["id", "state"])
+    if not plans:
+        print("    (no payment plan: the demo buyer has no invoice a plan may cover)")
+        return
+    plan = plans[0]
+    if plan["state"] == "proposed":
+        odoo.call("ar.dunning.plan", "action_accept", [plan["id"]])
+    browser.goto(f"{odoo.url}/my/plans/{plan['id']}", ready=PORTAL_READY, settle=3)
+    browser.shot(out / "portal_plan.png")
+
+
+SHOTS = ("portal", "guest", "plans", "promises", "backend", "reminders", "letter", "mails", "credit")
 
 
 def main():
@@ -452,6 +487,8 @@ def main():
             shot_portal(odoo, browser, out)
         if "guest" in only:
             shot_guest_pay_all(odoo, browser, out)
+        if "plans" in only:
+            shot_plans(odoo, browser, out)
         if "promises" in only:
             shot_promises(odoo, browser, out)
         if "backend" in only:
