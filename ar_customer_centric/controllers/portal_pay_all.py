@@ -64,6 +64,8 @@ class ArPortalPayAll(ArPortalBase):
             "ar_partner": partner,
             "ar_token": token,
             "open_invoices": open_invoices,
+            # per invoice, what paying it now settles: its overdue instalments, not the ones to come
+            "ar_pay_now": {inv.id: inv._ar_pay_now_values() for inv in open_invoices},
             "selected": selected,
             "selection_error": False,
         }
@@ -75,7 +77,7 @@ class ArPortalPayAll(ArPortalBase):
             return values
         if not selected:
             return values
-        amount = sum(selected.mapped("amount_residual"))
+        amount = selected.currency_id.round(sum(values["ar_pay_now"][inv.id]["amount"] for inv in selected))
         selection = "-".join(str(i) for i in selected.ids)
         values |= {
             "amount": amount,
@@ -112,7 +114,8 @@ class ArPortalPayAll(ArPortalBase):
             )
         self._validate_transaction_kwargs(kwargs)
         self._ar_check_guest_payment(kwargs)
-        kwargs["amount"] = sum(invoices.mapped("amount_residual"))  # never trust the client's amount
+        # never trust the client's amount; an invoice in instalments pays the ones due, not the ones to come
+        kwargs["amount"] = invoices.currency_id.round(sum(inv._ar_pay_now_values()["amount"] for inv in invoices))
         logged_in = not request.env.user._is_public()
         payer = request.env.user.partner_id if logged_in else partner
         return self._process_transaction(payer.id, invoices.currency_id.id, invoices.ids, False, **kwargs)

@@ -60,6 +60,16 @@ class AccountMove(models.Model):
                 data["button_access"] = dict(pay_button)
         return groups
 
+    def _ar_pay_now_values(self):
+        """What paying this invoice now settles, after Odoo's notion of instalments
+        (_get_invoice_next_payment_values): with several due lines, the overdue ones (else the next one),
+        never the instalments still to come; otherwise the whole residual. {amount, date}."""
+        self.ensure_one()
+        values = self._get_invoice_next_payment_values()
+        if values.get("installment_state") in ("overdue", "next"):
+            return {"amount": values["next_amount_to_pay"], "date": values["next_due_date"]}
+        return {"amount": self.amount_residual, "date": self.invoice_date_due}
+
     def _ar_payable_online(self):
         self.ensure_one()
         return (

@@ -38,6 +38,25 @@ class AccountMove(models.Model):
     )
     ar_autopay_attempts = fields.Integer(string="Autopay Attempts", copy=False, readonly=True)
     ar_autopay_next_try = fields.Datetime(string="Next Autopay Attempt", copy=False, readonly=True)
+    ar_autopay_amount = fields.Monetary(
+        string="Announced Autopay Amount",
+        copy=False,
+        readonly=True,
+        help="Amount of the instalments announced by the last pre-notification: what is collected.",
+    )
+    ar_autopay_date = fields.Date(
+        string="Announced Collection Date",
+        copy=False,
+        readonly=True,
+        help="Date announced by the last pre-notification for the automatic payment or direct debit.",
+    )
+    ar_autopay_due_until = fields.Date(
+        string="Notified Instalments Until",
+        copy=False,
+        readonly=True,
+        help="Technical: the last pre-notification covers the open due lines maturing on or before this date; "
+        "a collection never takes an instalment that was not announced.",
+    )
 
     # ------------------------------------------------------------------
     # Helpers
@@ -86,6 +105,48 @@ class AccountMove(models.Model):
             return "token", token
         return False, None
 
+    def _ar_open_instalments(self):
+        """The open instalments of the invoice, earliest first, after Odoo's own notion of them
+        (account.move.line._get_installments_data): [{number, date, amount, line}], amount being the
+        residual of the due line in the invoice's currency. An invoice without a multi-line payment
+        term has one instalment."""
+        self.ensure_one()
+        instalments = []
+        for instalment in self._get_installments_data():
+            if instalment["reconciled"]:
+                continue
+            line = instalment["line"]
+            # the raw residual, not the early-payment-discounted one _get_installments_data may give
+            amount = -self.direction_sign * line.amount_residual_currency
+            if self.currency_id.compare_amounts(amount, 0) <= 0:
+                continue
+            instalments.append(
+                {"number": instalment["number"], "date": instalment["date_maturity"], "amount": amount, "line": line}
+            )
+        return instalments
+
+    def _ar_autopay_due_instalments(self, date):
+        """The open instalments due by ``date`` and announced by the pre-notification (all of them when
+        the notice predates per-instalment notices)."""
+        self.ensure_one()
+        until = min(date, self.ar_autopay_due_until) if self.ar_autopay_due_until else date
+        return [i for i in self._ar_open_instalments() if i["date"] <= until]
+
+    def _ar_autopay_due_amount(self, date):
+        """What an automatic payment collects on ``date``: the sum of the announced open due lines
+        maturing by then, never the instalments still to come."""
+        self.ensure_one()
+        return self.currency_id.round(sum(i["amount"] for i in self._ar_autopay_due_instalments(date)))
+
+    def _ar_instalment_reference(self, instalments):
+        """Reference of a collection: the invoice's number, with the number of the first instalment
+        collected when the invoice has several due lines (as Odoo's next_payment_reference)."""
+        self.ensure_one()
+        term_lines = self.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        if len(term_lines) > 1 and instalments:
+            return f"{self.name}-{instalments[0]['number']}"
+        return self.name
+
     def _ar_notify(self, template_xmlid):
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         if not template:
@@ -116,26 +177,63 @@ class AccountMove(models.Model):
             self.env["ir.cron"]._commit_progress(len(notified))
 
     @api.model
+    def _ar_open_due_line_domain(self, date):
+        """Invoices with an open receivable due line maturing on or before ``date``."""
+        return Domain(
+            "line_ids",
+            "any",
+            Domain("display_type", "=", "payment_term")
+            & Domain("reconciled", "=", False)
+            & Domain("date_maturity", "<=", date),
+        )
+
+    @api.model
     def _ar_autopay_notify_due(self, company):
+        """One pre-notification per instalment: its amount and collection date.
+
+        An invoice is notified again once the instalments of its last notice are paid, for the next one.
+        """
         today = fields.Date.context_today(self)
         notice_days = self._ar_autopay_notice_days()
         horizon = today + timedelta(days=max(notice_days, 14))
         candidates = self.search(
             self._ar_autopay_base_domain()
             & Domain("company_id", "=", company.id)
-            & Domain("ar_autopay_state", "=", False)
-            & Domain("invoice_date_due", "<=", horizon)
+            & (
+                Domain("ar_autopay_state", "=", False)
+                | (Domain("ar_autopay_state", "=", "notified") & Domain("ar_autopay_due_until", "!=", False))
+            )
+            & self._ar_open_due_line_domain(horizon)
         )
         notified = self.browse()
         for move in candidates:
             method, record = move._ar_autopay_method()
             if not method:
                 continue
+            instalments = move._ar_open_instalments()
+            if not instalments:
+                continue
+            if move.ar_autopay_state == "notified" and instalments[0]["date"] <= move.ar_autopay_due_until:
+                continue  # the instalment announced is still open: it is collected first
             days = record.pre_notification_days if method == "mandate" else notice_days
-            if move.invoice_date_due <= today + timedelta(days=days):
-                notified |= move
+            if instalments[0]["date"] > today + timedelta(days=days):
+                continue
+            # the instalments overdue and the next one: one notice, one collection
+            until = max(instalments[0]["date"], today)
+            covered = [i for i in instalments if i["date"] <= until]
+            collect_on = max(until, today + timedelta(days=days)) if method == "mandate" else until
+            move.write(
+                {
+                    "ar_autopay_state": "notified",
+                    "ar_autopay_notified_on": today,
+                    "ar_autopay_amount": move.currency_id.round(sum(i["amount"] for i in covered)),
+                    "ar_autopay_date": collect_on,
+                    "ar_autopay_due_until": until,
+                }
+            )
+            self.env["account.move.line"].union(*(i["line"] for i in covered)).ar_instalment_notice_on = today
+            notified |= move
         notified._ar_notify("ar_customer_centric.mail_template_ar_autopay_notice")
-        notified.write({"ar_autopay_state": "notified", "ar_autopay_notified_on": today})
         return notified
 
     @api.model
@@ -151,7 +249,7 @@ class AccountMove(models.Model):
         due_domain = (
             self._ar_autopay_base_domain()
             & Domain("company_id", "=", company.id)
-            & Domain("invoice_date_due", "<=", today)
+            & self._ar_open_due_line_domain(today)
             & (
                 Domain("ar_autopay_state", "=", "notified")
                 | (Domain("ar_autopay_state", "=", "failed") & Domain("ar_autopay_next_try", "<=", now))
@@ -160,6 +258,11 @@ class AccountMove(models.Model):
         due = self.search(due_domain)
         to_collect = self.browse()
         for move in due:
+            if move.currency_id.is_zero(move._ar_autopay_due_amount(today)):
+                # the instalments announced were paid otherwise: the next one gets its own notice
+                if move.ar_autopay_state == "notified" and move.ar_autopay_due_until:
+                    move.ar_autopay_state = False
+                continue
             method, record = move._ar_autopay_method()
             if method == "mandate":
                 notified_on = move.ar_autopay_notified_on or today
@@ -181,15 +284,21 @@ class AccountMove(models.Model):
 
     def _ar_autopay_charge_token(self, token):
         self.ensure_one()
+        instalments = self._ar_autopay_due_instalments(fields.Date.context_today(self))
+        amount = self.currency_id.round(sum(i["amount"] for i in instalments))
+        if self.currency_id.is_zero(amount):
+            return self.env["payment.transaction"]
         self.ar_autopay_attempts += 1
         # sudo: transactions are created by the system on behalf of the buyer
         tx_model = self.env["payment.transaction"].sudo()
+        # the reference names the instalment: two instalments of one invoice are two charges
+        prefix = self._ar_instalment_reference(instalments)
         tx = tx_model.create(
             {
                 "provider_id": token.provider_id.id,
                 "payment_method_id": token.payment_method_id.id,
-                "reference": tx_model._compute_reference(token.provider_id.code, prefix=self.name),
-                "amount": self.amount_residual,
+                "reference": tx_model._compute_reference(token.provider_id.code, prefix=prefix),
+                "amount": amount,
                 "currency_id": self.currency_id.id,
                 "partner_id": self.partner_id.id,
                 "token_id": token.id,
@@ -209,8 +318,18 @@ class AccountMove(models.Model):
         return tx
 
     def _ar_autopay_succeeded(self):
-        self.write({"ar_autopay_state": "paid", "ar_autopay_next_try": False})
+        """The collection is paid: the invoice is done, or waits for the notice of its next instalment."""
         self._ar_notify("ar_customer_centric.mail_template_ar_autopay_receipt")
+        for move in self:
+            paid = move.payment_state in ("paid", "in_payment") or move.currency_id.is_zero(move.amount_residual)
+            move.write(
+                {
+                    "ar_autopay_state": "paid" if paid else False,
+                    "ar_autopay_next_try": False,
+                    "ar_autopay_attempts": move.ar_autopay_attempts if paid else 0,
+                    "ar_autopay_due_until": False,
+                }
+            )
 
     def _ar_autopay_failed(self, reason=""):
         """Schedule the next attempt per the retry policy and tell both sides."""

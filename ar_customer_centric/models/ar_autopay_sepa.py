@@ -72,10 +72,20 @@ class ArSepaCollection(models.Model):
                     continue
                 collection = self.create({"company_id": company.id, "journal_id": journal.id})
             lines = []
+            date = max(collection.collection_date, fields.Date.context_today(self))
             for move in company_invoices:
                 mandate = move.commercial_partner_id.with_company(company).ar_autopay_mandate_id
+                # the instalments due and announced, never the ones still to come
+                instalments = move._ar_autopay_due_instalments(date)
                 lines.append(
-                    Command.create({"move_id": move.id, "mandate_id": mandate.id, "amount": move.amount_residual})
+                    Command.create(
+                        {
+                            "move_id": move.id,
+                            "mandate_id": mandate.id,
+                            "amount": move._ar_autopay_due_amount(date),
+                            "reference": move._ar_instalment_reference(instalments),
+                        }
+                    )
                 )
             collection.line_ids = lines
             company_invoices.write({"ar_autopay_state": "collecting"})
@@ -130,7 +140,7 @@ class ArSepaCollection(models.Model):
                 "collection_date": self.collection_date,
                 "mandate_id": mandate.name,
                 "mandate_date": mandate.signature_date,
-                "description": (line.move_id.payment_reference or line.move_id.name)[:140],
+                "description": line._ar_description()[:140],
                 "endtoend_id": line.end_to_end_id,
             }
             if mandate.bic:
@@ -147,6 +157,7 @@ class ArSepaCollection(models.Model):
         """
         self.ensure_one()
         today = fields.Date.context_today(self)
+        date = max(self.collection_date, today)
         for line in self.line_ids:
             move, mandate = line.move_id, line.mandate_id
             if not mandate._ar_is_usable(today):
@@ -155,11 +166,13 @@ class ArSepaCollection(models.Model):
                 reason = self.env._("the invoice is no longer open")
             elif move.ar_dispute_state == "open":
                 reason = self.env._("the customer disputes the invoice")
-            elif move.currency_id.is_zero(move.amount_residual):
+            elif move.currency_id.is_zero(move._ar_autopay_due_amount(date)):
                 reason = self.env._("nothing is due any more")
             else:
-                if move.currency_id.compare_amounts(line.amount, move.amount_residual) != 0:
-                    line.amount = move.amount_residual
+                # the instalments announced and due, as they are now (a payment may have reduced them)
+                amount = move._ar_autopay_due_amount(date)
+                if move.currency_id.compare_amounts(line.amount, amount) != 0:
+                    line.amount = amount
                 continue
             line._ar_remove(reason)
 
@@ -259,6 +272,11 @@ class ArSepaCollectionLine(models.Model):
     amount = fields.Monetary(required=True)
     sequence_type = fields.Selection(selection=[("FRST", "First"), ("RCUR", "Recurring")], readonly=True)
     end_to_end_id = fields.Char(string="End-to-End Id", readonly=True, copy=False)
+    reference = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Invoice number, with the instalment collected when the invoice has several due lines.",
+    )
     payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
 
     # an invoice is debited by one collection at a time: never in two files (double debit)
@@ -266,6 +284,15 @@ class ArSepaCollectionLine(models.Model):
         "(move_id) WHERE collection_state IN ('draft', 'exported')",
         "An invoice can be in only one direct debit collection that is not reconciled yet.",
     )
+
+    def _ar_description(self):
+        """Remittance information of the debit: the payment reference, and the instalment collected."""
+        self.ensure_one()
+        move = self.move_id
+        reference = self.reference or move.name
+        if move.payment_reference and move.payment_reference != move.name:
+            return f"{move.payment_reference} {reference}" if reference != move.name else move.payment_reference
+        return reference
 
     def _ar_remove(self, reason):
         """Take the lines out of their draft collection; their invoices go back to autopay."""

@@ -206,6 +206,11 @@ class ArSepaMandate(models.Model):
         lines._ar_remove(self.env._("the mandate was revoked"))
         return True
 
+    def _ar_iban_ending(self):
+        """The last four characters of the debited IBAN, as told to the debtor ("account ending in 7034")."""
+        self.ensure_one()
+        return (self.iban or "").replace(" ", "")[-4:]
+
     def _ar_is_usable(self, date=None):
         self.ensure_one()
         date = date or fields.Date.context_today(self)

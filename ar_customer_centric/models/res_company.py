@@ -23,6 +23,14 @@ class ResCompany(models.Model):
         help="Queue every posted customer invoice for sending through the customer's channel.",
     )
 
+    ar_instalment_notice_days = fields.Integer(
+        string="Instalment Notice (Days Before)",
+        default=5,
+        help="Days before each instalment of an invoice with several due lines (a multi-line payment term or "
+        "a payment plan) that the customer receives a notice with the amount, the date and a pay link. "
+        "0 sends none. Autopay customers receive the pre-notification of the collection instead.",
+    )
+
     def _ar_reference_label(self, reference="", capital=False):
         """What the payment reference is called in the reader's language, after the company's reference type.
 

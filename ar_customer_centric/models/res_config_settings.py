@@ -8,6 +8,8 @@ class ResConfigSettings(models.TransientModel):
 
     ar_auto_send = fields.Boolean(related="company_id.ar_auto_send", readonly=False)
 
+    ar_instalment_notice_days = fields.Integer(related="company_id.ar_instalment_notice_days", readonly=False)
+
     def action_ar_open_segment_defaults(self):
         self.ensure_one()
         return self.env["ir.actions.act_window"]._for_xml_id("ar_customer_centric.ar_segment_default_action")

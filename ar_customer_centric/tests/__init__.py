@@ -16,3 +16,4 @@ from . import test_portal_money
 from . import test_sepa_concurrency
 from . import test_cxml_with_sale
 from . import test_dispute_mail
+from . import test_instalments
