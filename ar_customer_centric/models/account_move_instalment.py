@@ -84,7 +84,9 @@ class AccountMove(models.Model):
             last_id = 0
             while True:
                 # keyset batches: one bounded query each, the lines skipped are not read again
-                lines = self.env["account.move.line"].search(domain & Domain("id", ">", last_id), order="id", limit=batch_size)
+                lines = self.env["account.move.line"].search(
+                    domain & Domain("id", ">", last_id), order="id", limit=batch_size
+                )
                 if not lines:
                     break
                 last_id = lines[-1].id

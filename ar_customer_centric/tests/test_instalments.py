@@ -120,10 +120,9 @@ class TestInstalmentAutopay(ArInstalmentCommon):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
             {"amount": 100.0, "payment_date": self.today}
         )._create_payments()
-        self.assertEqual(
-            [first.amount_residual, second.amount_residual, third.amount_residual], [200.0, 300.0, 400.0]
-        )
+        self.assertEqual([first.amount_residual, second.amount_residual, third.amount_residual], [200.0, 300.0, 400.0])
         self._notify()
+        self.assertEqual(invoice.ar_autopay_state, "notified", "the first instalment is due today")
         self.assertEqual(invoice.ar_autopay_amount, 200.0)
         self._charge()
         self.assertEqual(invoice.transaction_ids.amount, 200.0, "what is left of the first instalment only")
@@ -217,6 +216,7 @@ class TestInstalmentSepa(ArInstalmentCommon):
     def test_export_takes_the_instalment_as_it_is_now(self):
         invoice = self._plan_invoice(invoice_date=self.today - timedelta(days=10))
         self._notify()
+        self.assertEqual(invoice.ar_autopay_state, "notified", "the first instalment is overdue")
         self.assertEqual(invoice.ar_autopay_amount, 300.0)
         with freeze_time(self.today + timedelta(days=5)):
             self._charge()
