@@ -252,7 +252,9 @@ class TestInstalmentNotice(ArInstalmentCommon):
         self.assertIn("300.00", notices.body)
         self.assertIn("1 of 3", notices.body)
         self.assertIn(invoice._ar_get_pay_url().replace("&", "&amp;"), notices.body, "Odoo's portal pay link")
-        self.assertEqual(notices.author_id, self.company.partner_id, "from the company (no salesperson)")
+        self.assertEqual(
+            notices.author_id, invoice.invoice_user_id.partner_id or self.company.partner_id, "salesperson or company"
+        )
         self.assertIn(self.buyer, notices.partner_ids)
         self.assertEqual(first.ar_instalment_notice_on, self.today)
         self.assertFalse(second.ar_instalment_notice_on)
@@ -287,12 +289,16 @@ class TestInstalmentNotice(ArInstalmentCommon):
 
     def test_notice_in_the_customer_language(self):
         self.env["res.lang"]._activate_lang("nl_BE")
+        self.env["ir.module.module"]._get("ar_customer_centric")._update_translations(["nl_BE"], overwrite=True)
         self.buyer.lang = "nl_BE"
         invoice = self._plan_invoice(term=self.term_later)
         self._run_notices()
         notice = self._notices(invoice, invoice.name)
         self.assertEqual(len(notice), 1)
-        self.assertNotIn("Dear Sir or Madam", notice.body)
+        self.assertIn("termijn van", notice.subject)
+        self.assertIn("Geachte heer, mevrouw,", notice.body)
+        self.assertIn("termijn 1 van 3", notice.body)
+        self.assertIn("Met vriendelijke groeten,", notice.body, "Flemish sign-off")
 
 
 @tagged("post_install", "-at_install")
