@@ -19,6 +19,19 @@ class AccountMoveLine(models.Model):
         "notice, or the pre-notification of its automatic payment. Sent once per instalment.",
     )
 
+    def write(self, vals):
+        # EXTENDS 'account'
+        # a due line moved to another date (a payment plan rebooking the receivable) is a new instalment: its
+        # notice is sent again for the new date (autopay needs nothing: its notice covers dates, not lines)
+        if "date_maturity" not in vals:
+            return super().write(vals)
+        new_date = fields.Date.to_date(vals["date_maturity"])
+        moved = self.filtered(lambda line: line.ar_instalment_notice_on and line.date_maturity != new_date)
+        res = super().write(vals)
+        if moved:
+            moved.ar_instalment_notice_on = False
+        return res
+
     def _ar_instalment_position(self):
         """(number, count) of this due line among the due lines of its invoice (Odoo's numbering)."""
         self.ensure_one()
@@ -69,7 +82,8 @@ class AccountMove(models.Model):
                 ("move_id.ar_dispute_state", "!=", "open"),
                 ("reconciled", "=", False),
                 ("ar_instalment_notice_on", "=", False),
-                ("date_maturity", ">=", today),
+                # after today: an instalment due today or made due at once (a plan called in) gets no notice
+                ("date_maturity", ">", today),
                 ("date_maturity", "<=", today + timedelta(days=company.ar_instalment_notice_days)),
             ]
         )

@@ -274,6 +274,27 @@ class TestInstalmentNotice(ArInstalmentCommon):
             self._run_notices()
             self.assertEqual(len(self._notices(invoice, "instalment of")), 2)
 
+    def test_instalment_moved_to_a_later_date_is_announced_again(self):
+        invoice = self._plan_invoice(term=self.term_later)
+        first = self._due_lines(invoice)[0]
+        self._run_notices()
+        self.assertEqual(first.ar_instalment_notice_on, self.today)
+        # rebooked as a payment plan does: the due line gets a new date
+        later = self.today + timedelta(days=4)
+        invoice.with_context(skip_invoice_sync=True, skip_readonly_check=True).write(
+            {"line_ids": [Command.update(first.id, {"date_maturity": later})]}
+        )
+        self.assertFalse(first.ar_instalment_notice_on)
+        self._run_notices()
+        self.assertEqual(len(self._notices(invoice, "instalment of")), 2)
+        # made due today (a plan called in): no instalment notice
+        second = self._due_lines(invoice)[1]
+        invoice.with_context(skip_invoice_sync=True, skip_readonly_check=True).write(
+            {"line_ids": [Command.update(second.id, {"date_maturity": self.today})]}
+        )
+        self._run_notices()
+        self.assertFalse(second.ar_instalment_notice_on)
+
     def test_notice_disabled_and_paid_instalments(self):
         invoice = self._plan_invoice(term=self.term_later)
         self.company.ar_instalment_notice_days = 0
