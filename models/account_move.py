@@ -35,6 +35,25 @@ class AccountMove(models.Model):
         for move in self:
             move.ar_promise_date = dates.get(move.id, False)
 
+    ar_plan_id = fields.Many2one(
+        "ar.dunning.plan",
+        string="Payment Plan",
+        compute="_compute_ar_plan_id",
+        help="The running payment plan (on schedule or late) this invoice is paid under.",
+    )
+
+    def _compute_ar_plan_id(self):
+        # sudo: plans are accounting records; the buyer's invoice list only links the running plan of
+        # invoices it may already read (self), in one query for the page
+        lines = (
+            self.env["ar.dunning.plan.invoice"]
+            .sudo()
+            .search_fetch([("move_id", "in", self.ids), ("state", "in", ("active", "late"))], ["move_id", "plan_id"])
+        )
+        plans = {line.move_id.id: line.plan_id.id for line in lines}
+        for move in self:
+            move.ar_plan_id = plans.get(move.id, False)
+
     def write(self, vals):
         # EXTENDS 'ar_peppol_edi': every Peppol transmission also shows in Invoice Deliveries
         res = super().write(vals)

@@ -163,8 +163,13 @@ class TestSuitePlanPortal(ArPortalCommon):
         self.assertIn("o_ar_plan_state_proposed", listing)
         counters = self._json("/my/counters", {"counters": ["ar_plan_count"]})[0]
         self.assertEqual(counters["ar_plan_count"], 1)
+        self.assertNotIn("o_ar_planned", self.url_open("/my/invoices").text, "a proposal is no plan yet")
         # accepted by the accountant: booked, the first instalment can be paid
         plan.action_accept()
+        listing = self.url_open("/my/invoices").text
+        self.assertEqual(listing.count("o_ar_planned"), 1)
+        row = listing[listing.index(self.inv_a1.name) :]
+        self.assertLess(row.index(f"/my/plans/{plan.id}"), row.index("</tr>"), "on the planned invoice's row")
         page = self.url_open(f"/my/plans/{plan.id}").text
         self.assertIn("o_payment_form", page)
         self.assertEqual(page.count("o_ar_plan_instalment_row"), 10)
