@@ -272,20 +272,31 @@ class ArDunningRun(models.Model):
         return best, items
 
     def _legal_history(self, moves):
-        """What earlier reminders mean legally, for the invoices of the run, in two queries.
+        """What earlier reminders mean legally, for the invoices of the run, in a few queries.
 
         :returns: {"notice": {move_id: (date, channel)} first reminder sent after the due date,
                    "invoiced": {move_id: [interest, fee]} already posted on a charges invoice,
-                   "announced": {partner_id: (amount, currency)} costs announced by the first 14-day letter}
+                   "announced": {partner_id: (amount, currency)} costs announced by the first 14-day letter,
+                   "plan": {move_line_id: instalment_id} the due lines of booked payment plans,
+                   "plan_notice": {move_line_id: (date, channel)}, "plan_invoiced": {move_line_id: [interest, fee]}
+                   and "plan_fee": {instalment_id: fee} the same since the plan was accepted,
+                   "plan_fee_lines": the one open due line per instalment that carries its fee}
         ``interest`` and ``fee`` are in the invoice's currency.
+
+        A payment plan's instalment is a new due date: what was sent or invoiced before the plan does not
+        count for it (a Belgian or Dutch consumer gets a free first reminder / a 14-day letter for the missed
+        instalment before any cost), and the fixed compensation is due once per late instalment, whatever the
+        number of invoices it covers (CJEU C-78/22, ALD Automotive, 4 May 2023: per late payment).
         """
         done = self.env["ar.dunning.item"].search_fetch(
             [("move_id", "in", moves.ids), ("line_id.state", "=", "done"), ("days_overdue", ">", 0)],
-            ["move_id", "date", "line_id", "interest", "fee"],
+            ["move_id", "move_line_id", "date", "line_id", "interest", "fee"],
             order="date, id",
         )
         done.line_id.fetch(["channel_email", "charge_move_ids", "fee_announced", "partner_id"])
         notice, invoiced, announced = {}, defaultdict(lambda: [0.0, 0.0]), {}
+        plan, accepted, fee_lines = self._plan_lines(moves)
+        plan_notice, plan_invoiced, plan_fee = {}, defaultdict(lambda: [0.0, 0.0]), defaultdict(float)
         for move in moves:
             # reminders recorded on the invoice without a run (imported history): assume a letter,
             # whose period ends last
@@ -293,14 +304,54 @@ class ArDunningRun(models.Model):
                 notice[move.id] = (move.ar_dunning_first_date, "letter")
         for item in done:
             line = item.line_id
+            channel = "email" if line.channel_email else "letter"
             if notice.get(item.move_id.id, (date.max,))[0] >= item.date:
-                notice[item.move_id.id] = (item.date, "email" if line.channel_email else "letter")
+                notice[item.move_id.id] = (item.date, channel)
             if line.charge_move_ids:
                 invoiced[item.move_id.id][0] += item.interest
                 invoiced[item.move_id.id][1] += item.fee
+            aml_id = item.move_line_id.id
+            if aml_id in plan and item.date >= accepted[aml_id]:
+                plan_notice.setdefault(aml_id, (item.date, channel))
+                if line.charge_move_ids:
+                    plan_invoiced[aml_id][0] += item.interest
+                    plan_invoiced[aml_id][1] += item.fee
+                    plan_fee[plan[aml_id]] += item.fee
             if line.fee_announced:
                 announced.setdefault(line.partner_id.id, (line.fee_announced, line.currency_id))
-        return {"notice": notice, "invoiced": invoiced, "announced": announced}
+        return {
+            "notice": notice,
+            "invoiced": invoiced,
+            "announced": announced,
+            "plan": plan,
+            "plan_notice": plan_notice,
+            "plan_invoiced": plan_invoiced,
+            "plan_fee": plan_fee,
+            "plan_fee_lines": fee_lines,
+        }
+
+    def _plan_lines(self, moves):
+        """({due line id: instalment id}, {due line id: plan acceptance date}, {fee-carrying line ids}) of the
+        booked payment plans of ``moves``."""
+        instalments = self.env["ar.dunning.plan.instalment"].search(
+            [("plan_id.move_ids", "in", moves.ids), ("plan_id.state", "in", ("active", "late", "broken", "completed"))]
+        )
+        plan, accepted, fee_lines = {}, {}, set()
+        for instalment in instalments:
+            open_lines = instalment.line_ids.filtered(lambda ln: not ln.reconciled)
+            if open_lines:
+                fee_lines.add(min(open_lines.ids))
+            for aml in instalment.line_ids:
+                plan[aml.id] = instalment.id
+                accepted[aml.id] = instalment.plan_id.date_accepted or instalment.plan_id.date
+        return plan, accepted, fee_lines
+
+    @staticmethod
+    def _ar_notice(aml, history):
+        """(date, channel) of the first reminder that counts for this due line, or None."""
+        if aml.id in history.get("plan", {}):
+            return history["plan_notice"].get(aml.id)
+        return history["notice"].get(aml.move_id.id)
 
     # ------------------------------------------------------------------
     # Currencies: interest in the invoice's currency, statutory EUR figures converted at the run date
@@ -358,7 +409,7 @@ class ArDunningRun(models.Model):
         due = line.date_maturity or line.date
         start = due + timedelta(days=1)
         fee_allowed = True
-        notice = history["notice"].get(move.id)
+        notice = self._ar_notice(line, history)
         if days <= 0:
             return 0.0, 0.0, 0.0, False, []
         if regime == "be_b2c":
@@ -390,7 +441,15 @@ class ArDunningRun(models.Model):
         interest = fee = fee_eur = 0.0
         missing = []
         residual, currency = self._ar_residual(line)
-        invoiced_interest, invoiced_fee = history["invoiced"].get(move.id, (0.0, 0.0))
+        instalment = history.get("plan", {}).get(line.id)
+        if instalment:
+            # a plan's instalment: its own history since the plan; one fee per late instalment (C-78/22)
+            invoiced_interest = history["plan_invoiced"].get(line.id, (0.0, 0.0))[0]
+            invoiced_fee = history["plan_fee"].get(instalment, 0.0)
+            if line.id not in history["plan_fee_lines"]:
+                fee_rule = False
+        else:
+            invoiced_interest, invoiced_fee = history["invoiced"].get(move.id, (0.0, 0.0))
         if level.apply_interest:
             periods, (country, rate_type) = self._interest_periods(rates, partner, ctype)
             interest, missing = rates._compute_interest(
@@ -607,7 +666,7 @@ class ArDunningRun(models.Model):
             interest = fee = fee_eur = 0.0
             if not item_reason:
                 overdue_eur += self._ar_convert(residual, currency, eur)
-                if days > 0 and aml_line.move_id.id not in history["notice"]:
+                if days > 0 and not self._ar_notice(aml_line, history):
                     first_notice = True
                 interest, fee, fee_eur, fee_allowed, item_missing = self._item_charges(
                     aml_line,

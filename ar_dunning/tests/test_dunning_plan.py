@@ -253,6 +253,41 @@ class TestDunningPlan(ArDunningCommon):
         score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=9))[self.be_b2b.id]
         self.assertIn("Broken promises to pay: 1 → +10.0", score[2])
 
+    def test_fixed_compensation_once_per_late_instalment(self):
+        # level 2 claims the EUR 40 per late invoice (BE business); under a plan it is per late instalment
+        # (CJEU C-78/22), even when the instalment covers two invoices
+        self._run(partners=self.be_b2b, execute=True)
+        self._run(on_date=self.RUN_DATE + timedelta(days=1), partners=self.be_b2b, execute=True)
+        plan = self._propose(self.inv1 | self.inv2, 3, "weekly", first=3)
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=9), partners=self.be_b2b)
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(line.level_id, self.level2)
+        self.assertEqual(len(line.statement_item_ids), 2, "instalment 1 of both invoices")
+        self.assertEqual(line.fee_total, 40.0)
+        self.assertEqual(plan.state, "broken")
+        # a week later instalment 2 is late too: a second EUR 40
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=17), partners=self.be_b2b)
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(len(line.statement_item_ids), 4)
+        self.assertEqual(line.fee_total, 80.0)
+
+    def test_belgian_consumer_missed_instalment_gets_a_free_first_reminder(self):
+        self.company.write({"ar_dunning_be_b2c_clause": True, "ar_dunning_be_b2c_clause_rate": 8.0})
+        inv = self._invoice(self.be_b2c, 300, self._days(5))
+        self._run(partners=self.be_b2c, execute=True)  # the free first reminder, before the plan
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=25), partners=self.be_b2c, execute=True)
+        self.assertTrue(self._line(run, self.be_b2c).fee_total, "without a plan, costs after the 14 days")
+        self.assertEqual(inv.ar_dunning_level_id, self.level2)
+        with freeze_time(self.RUN_DATE + timedelta(days=30)):
+            plan = self._propose(inv, 3, "weekly", first=31)
+            self.assertEqual(plan.state, "active")
+        run = self._run(on_date=self.RUN_DATE + timedelta(days=40), partners=self.be_b2c)
+        self.assertEqual(plan.state, "broken")
+        line = self._line(run, self.be_b2c)
+        self.assertEqual(line.level_id, self.level2, "resumed at the level reached before")
+        self.assertTrue(line.first_notice, "the missed instalment's first reminder is free (Book XIX CEL)")
+        self.assertEqual((line.fee_total, line.interest_total), (0.0, 0.0))
+
     def test_run_excludes_plan_invoices_with_their_reason(self):
         other = self._invoice(self.be_b2b, 200, self._days(25))
         self._propose(self.inv1, 3, "weekly", first=0)
