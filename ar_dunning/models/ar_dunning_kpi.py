@@ -41,6 +41,24 @@ class ArDunningKpi(models.Model):
         "(0 when none was resolved: see Promises Resolved).",
     )
     promise_count = fields.Integer(string="Promises Resolved", aggregator="sum")
+    plan_completed_share = fields.Float(
+        string="Plans Completed (%)",
+        aggregator="avg",
+        digits=(16, 1),
+        help="Payment plans completed among those completed or broken over 12 months "
+        "(0 when none was resolved: see Plans Resolved).",
+    )
+    plan_count = fields.Integer(string="Plans Resolved", aggregator="sum")
+    arrangement_amount = fields.Monetary(
+        string="Under Arrangement",
+        aggregator="sum",
+        help="What the invoices under an open promise to pay or a running payment plan still owe.",
+    )
+    arrangement_expected_week = fields.Monetary(
+        string="Expected This Week (Arrangements)",
+        aggregator="sum",
+        help="Cash expected in the next 7 days from promises to pay and payment plan instalments.",
+    )
 
     @api.model
     def _cron_refresh(self):
@@ -109,6 +127,9 @@ class ArDunningKpi(models.Model):
             months.append((cursor, days))
             cursor = (cursor - timedelta(days=1)).replace(day=1)
         promises = self._promise_stats(company, since)
+        plans, arrangements = self._plan_stats(company, since), self._arrangement_stats(company, on_date)
+        # a customer under arrangement gets its row (its receivable makes one anyway)
+        stats.update({pid: defaultdict(float) for pid in arrangements if pid not in stats})
         partners = self.env["res.partner"].browse(list(stats))
         history = partners.with_company(company)._ar_dunning_history(on_date) if partners else {}
         vals_list = []
@@ -119,9 +140,10 @@ class ArDunningKpi(models.Model):
             for m, _d in months:
                 total_sales[m] += sales[pid].get(m, 0.0)
             h = history.get(pid, {"avg_days_late": 0.0, "share_late": 0.0})
-            vals = self._kpi_vals(company, on_date, s, series, h)
-            vals["partner_id"] = pid
-            vals |= self._promise_vals(*promises.get(pid, (0, 0)))
+            vals = self._kpi_vals(company, on_date, s, series, h) | {"partner_id": pid}
+            vals |= self._promise_vals(*promises.get(pid, (0, 0))) | self._arrangement_vals(
+                [plans.get(pid, (0, 0))], [arrangements.get(pid, (0.0, 0.0))]
+            )
             vals_list.append(vals)
             for key in ("receivable", "overdue", "not_due", "d1_30", "d31_60", "d61_90", "d90", "debit", "credit"):
                 totals[key] += s[key]
@@ -136,9 +158,13 @@ class ArDunningKpi(models.Model):
                     "share_late": 1 - sum(v["on_time_share"] for v in vals_list) / len(vals_list) / 100,
                 },
             )
-            company_vals["scope"] = "company"
-            company_vals |= self._promise_vals(
-                sum(kept for kept, _broken in promises.values()), sum(broken for _kept, broken in promises.values())
+            company_vals |= (
+                {"scope": "company"}
+                | self._promise_vals(
+                    sum(kept for kept, _broken in promises.values()),
+                    sum(broken for _kept, broken in promises.values()),
+                )
+                | self._arrangement_vals(plans.values(), arrangements.values())
             )
             vals_list.append(company_vals)
         return self.create(vals_list)
@@ -155,6 +181,98 @@ class ArDunningKpi(models.Model):
             kept, broken = stats.get(partner.id, (0, 0))
             stats[partner.id] = (kept + count, broken) if state == "kept" else (kept, broken + count)
         return stats
+
+    @api.model
+    def _plan_stats(self, company, since):
+        """{customer id: (completed, broken)} payment plans resolved since ``since``."""
+        stats = {}
+        for partner, state, count in self.env["ar.dunning.plan"]._read_group(
+            [("company_id", "=", company.id), ("state", "in", ("completed", "broken")), ("date_resolved", ">=", since)],
+            ["partner_id", "state"],
+            ["__count"],
+        ):
+            done, broken = stats.get(partner.id, (0, 0))
+            stats[partner.id] = (done + count, broken) if state == "completed" else (done, broken + count)
+        return stats
+
+    @api.model
+    def _arrangement_vals(self, plans, arrangements):
+        """KPI values of payment plans [(completed, broken)] and arrangements [(under, this week)], summed."""
+        completed = sum(done for done, _broken in plans)
+        total = completed + sum(broken for _done, broken in plans)
+        return {
+            "plan_count": total,
+            "plan_completed_share": round(100.0 * completed / total, 1) if total else 0.0,
+            "arrangement_amount": sum(under for under, _week in arrangements),
+            "arrangement_expected_week": sum(week for _under, week in arrangements),
+        }
+
+    @api.model
+    def _arrangement_cash(self, company, date_from, date_to):
+        """[(customer id, date, amount)] expected from arrangements between the dates (inclusive), company
+        currency: the open promises' invoices by their date, the open due lines of running payment plans by
+        their due date (what they still owe)."""
+        rows = []
+        Line = self.env["account.move.line"]
+        promise_lines = Line.search_fetch(
+            [
+                ("company_id", "=", company.id),
+                ("account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("parent_state", "=", "posted"),
+                ("move_id.ar_dunning_promise_line_ids", "any", [("state", "=", "open")]),
+            ],
+            ["move_id", "amount_residual", "partner_id"],
+        )
+        for line in promise_lines:
+            promise = line.move_id.ar_dunning_promise_line_ids.filtered(lambda p: p.state == "open")[:1].promise_id
+            if date_from <= promise.promise_date <= date_to:
+                rows.append((line.partner_id.commercial_partner_id.id, promise.promise_date, line.amount_residual))
+        plan_lines = Line.search_fetch(
+            [
+                ("company_id", "=", company.id),
+                ("reconciled", "=", False),
+                ("parent_state", "=", "posted"),
+                ("date_maturity", ">=", date_from),
+                ("date_maturity", "<=", date_to),
+                ("move_id.ar_dunning_plan_invoice_ids", "any", [("state", "in", ("active", "late"))]),
+                ("display_type", "=", "payment_term"),
+            ],
+            ["date_maturity", "amount_residual", "partner_id"],
+        )
+        rows += [(ln.partner_id.commercial_partner_id.id, ln.date_maturity, ln.amount_residual) for ln in plan_lines]
+        return rows
+
+    @api.model
+    def _arrangement_stats(self, company, on_date):
+        """{customer id: (amount under arrangement, expected in the next 7 days)} (company currency)."""
+        stats = defaultdict(lambda: [0.0, 0.0])
+        for partner, amount in self.env["account.move"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "posted"),
+                "|",
+                ("ar_dunning_promise_line_ids", "any", [("state", "=", "open")]),
+                ("ar_dunning_plan_invoice_ids", "any", [("state", "in", ("active", "late"))]),
+            ],
+            ["commercial_partner_id"],
+            ["amount_residual_signed:sum"],
+        ):
+            stats[partner.id][0] += amount
+        for pid, _date, amount in self._arrangement_cash(company, on_date, on_date + timedelta(days=6)):
+            stats[pid][1] += amount
+        return {pid: tuple(values) for pid, values in stats.items()}
+
+    @api.model
+    def _ar_arrangement_cash_by_week(self, company=None, on_date=None, weeks=8):
+        """[(first day of the week, amount)] cash expected from promises and plan instalments, week by week
+        from ``on_date`` (the AR dashboard's series; company currency)."""
+        company = company or self.env.company
+        on_date = on_date or fields.Date.context_today(self)
+        totals = [0.0] * weeks
+        for _pid, day, amount in self._arrangement_cash(company, on_date, on_date + timedelta(days=7 * weeks - 1)):
+            totals[(day - on_date).days // 7] += amount
+        return [(on_date + timedelta(days=7 * k), company.currency_id.round(total)) for k, total in enumerate(totals)]
 
     @api.model
     def _promise_vals(self, kept, broken):

@@ -875,9 +875,8 @@ class ArDunningPlan(models.Model):
         on_date = on_date or fields.Date.context_today(self)
         broken = self.browse()
         for plan in self.filtered(lambda p: p.state in PLAN_SCHEDULED_STATES):
-            open_instalments = plan.instalment_ids.filtered(
-                lambda i: i.currency_id.compare_amounts(i.amount_residual, 0) > 0
-            )
+            # read from the due lines themselves: a payment being reconciled right now counts at once
+            open_instalments = plan.instalment_ids.filtered(lambda i: any(not ln.reconciled for ln in i.line_ids))
             if not open_instalments:
                 plan.write({"state": "completed", "date_resolved": on_date})
                 continue

@@ -347,6 +347,20 @@ class ArDunningRun(models.Model):
         return plan, accepted, fee_lines
 
     @staticmethod
+    def _ar_invoiced(aml, history):
+        """(interest, fee already invoiced, whether this due line carries a fee) for one due line. A plan's
+        instalment has its own history since the plan, and one fee per late instalment (C-78/22)."""
+        instalment = history.get("plan", {}).get(aml.id)
+        if instalment:
+            return (
+                history["plan_invoiced"].get(aml.id, (0.0, 0.0))[0],
+                history["plan_fee"].get(instalment, 0.0),
+                aml.id in history["plan_fee_lines"],
+            )
+        interest, fee = history["invoiced"].get(aml.move_id.id, (0.0, 0.0))
+        return interest, fee, True
+
+    @staticmethod
     def _ar_notice(aml, history):
         """(date, channel) of the first reminder that counts for this due line, or None."""
         if aml.id in history.get("plan", {}):
@@ -441,15 +455,8 @@ class ArDunningRun(models.Model):
         interest = fee = fee_eur = 0.0
         missing = []
         residual, currency = self._ar_residual(line)
-        instalment = history.get("plan", {}).get(line.id)
-        if instalment:
-            # a plan's instalment: its own history since the plan; one fee per late instalment (C-78/22)
-            invoiced_interest = history["plan_invoiced"].get(line.id, (0.0, 0.0))[0]
-            invoiced_fee = history["plan_fee"].get(instalment, 0.0)
-            if line.id not in history["plan_fee_lines"]:
-                fee_rule = False
-        else:
-            invoiced_interest, invoiced_fee = history["invoiced"].get(move.id, (0.0, 0.0))
+        invoiced_interest, invoiced_fee, fee_carrier = self._ar_invoiced(line, history)
+        fee_rule = fee_rule if fee_carrier else False
         if level.apply_interest:
             periods, (country, rate_type) = self._interest_periods(rates, partner, ctype)
             interest, missing = rates._compute_interest(

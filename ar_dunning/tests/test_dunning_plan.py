@@ -297,6 +297,35 @@ class TestDunningPlan(ArDunningCommon):
         reasons = set(line.item_ids.filtered(lambda i: i.move_id == self.inv1).mapped("exclusion_reason"))
         self.assertEqual(reasons, {"plan"})
 
+    # ------------------------------------------------------------------ KPIs
+
+    def test_kpis_plans_completed_and_cash_expected_from_arrangements(self):
+        done = self._propose(self.inv2, 2, "weekly", first=0)
+        # Odoo's payment wizard proposes the next instalment only (300): pay the whole invoice
+        self._register_payment(self.inv2, amount=600)
+        self.assertEqual(done.state, "completed")
+        running = self._propose(self.inv1, 3, "weekly", first=2)  # 300 on days 2, 9, 16
+        inv3 = self._invoice(self.be_b2b, 250, self._days(10))
+        self.env["ar.dunning.promise"]._ar_request(inv3, self.RUN_DATE + timedelta(days=4), source="backoffice")
+        broken = self._propose(self._invoice(self.be_b2b, 100, self._days(2)), 2, "weekly", first=0)
+        broken._ar_update_states(self.RUN_DATE + timedelta(days=6))
+        self.assertEqual(broken.state, "broken")
+        kpis = self.env["ar.dunning.kpi"].with_company(self.company)._refresh(self.RUN_DATE)
+        company = kpis.filtered(lambda k: k.scope == "company")
+        self.assertEqual((company.plan_count, company.plan_completed_share), (2, 50.0))
+        self.assertEqual(company.arrangement_amount, 900.0 + 250.0)
+        self.assertEqual(company.arrangement_expected_week, 300.0 + 250.0)
+        weeks = self.env["ar.dunning.kpi"]._ar_arrangement_cash_by_week(self.company, self.RUN_DATE, weeks=3)
+        self.assertEqual(
+            weeks,
+            [
+                (self.RUN_DATE, 550.0),
+                (self.RUN_DATE + timedelta(days=7), 300.0),
+                (self.RUN_DATE + timedelta(days=14), 300.0),
+            ],
+        )
+        self.assertEqual(running.state, "active")
+
     # ------------------------------------------------------------------ access
 
     def test_access(self):
