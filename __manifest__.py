@@ -14,6 +14,7 @@
         "security/ar_suite_security.xml",
         "views/ar_suite_receivable_report_views.xml",
         "views/ar_suite_dashboard_views.xml",
+        "views/ar_dunning_plan_views.xml",
         "views/res_config_settings_views.xml",
         "views/ar_dunning_report_templates.xml",
         "views/portal_promise_templates.xml",

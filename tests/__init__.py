@@ -9,3 +9,4 @@ from . import test_suite_money_shield
 from . import test_suite_security
 from . import test_suite_promise
 from . import test_suite_plan
+from . import test_suite_plan_segment

@@ -70,6 +70,28 @@ class ArSuiteDashboard(models.TransientModel):
         digits=(16, 1),
         help="Promises kept among those kept or broken in the last 12 months.",
     )
+    plan_running_count = fields.Integer(string="Running payment plans", compute="_compute_plans")
+    plan_proposed_count = fields.Integer(string="Payment plans to review", compute="_compute_plans")
+    amount_under_plan = fields.Monetary(
+        string="Under payment plan",
+        compute="_compute_plans",
+        help="What the instalments of running payment plans still owe (company currency).",
+    )
+    amount_under_arrangement = fields.Monetary(
+        string="Under arrangement",
+        compute="_compute_plans",
+        help="Under an open promise to pay or a running payment plan: held out of the reminders while kept.",
+    )
+    plan_resolved_count = fields.Integer(string="Plans completed or broken", compute="_compute_plans")
+    plan_completed_share = fields.Float(
+        string="Plans completed (%)",
+        compute="_compute_plans",
+        digits=(16, 1),
+        help="Payment plans completed among those completed or broken in the last 12 months.",
+    )
+    arrangement_week_html = fields.Html(
+        string="Cash expected from arrangements per week", compute="_compute_plans", sanitize=False
+    )
     credit_over_limit_count = fields.Integer(string="Customers over their credit limit", compute="_compute_credit")
     credit_over_limit_exposure = fields.Monetary(string="Exposure over the limit", compute="_compute_credit")
     credit_exposure = fields.Monetary(string="Credit exposure", compute="_compute_credit")
@@ -187,6 +209,57 @@ class ArSuiteDashboard(models.TransientModel):
                 company & Domain("state", "=", "open") & Domain("line_ids", "=", False), aggregates=["amount:sum"]
             )
             dash.amount_promised = promised + whole
+
+    @api.depends("company_id", "amount_promised")
+    def _compute_plans(self):
+        """ar_dunning's payment plans: running, to review, completed; cash expected from arrangements."""
+        Plan = self.env["ar.dunning.plan"]
+        Line = self.env["account.move.line"]
+        Kpi = self.env["ar.dunning.kpi"]
+        since = fields.Date.context_today(self) - timedelta(days=365)
+        for dash in self:
+            company = Domain("company_id", "=", dash.company_id.id)
+            counts = dict(
+                Plan._read_group(
+                    company
+                    & (
+                        Domain("state", "in", ("proposed", "active", "late"))
+                        | (Domain("state", "in", ("completed", "broken")) & Domain("date_resolved", ">=", since))
+                    ),
+                    ["state"],
+                    ["__count"],
+                )
+            )
+            dash.plan_running_count = counts.get("active", 0) + counts.get("late", 0)
+            dash.plan_proposed_count = counts.get("proposed", 0)
+            resolved = counts.get("completed", 0) + counts.get("broken", 0)
+            dash.plan_resolved_count = resolved
+            dash.plan_completed_share = 100.0 * counts.get("completed", 0) / resolved if resolved else 0.0
+            # the open due lines of running plans, in company currency
+            [(planned,)] = Line._read_group(
+                company
+                & Domain("display_type", "=", "payment_term")
+                & Domain("reconciled", "=", False)
+                & Domain("parent_state", "=", "posted")
+                & Domain("move_id.ar_dunning_plan_invoice_ids", "any", [("state", "in", ("active", "late"))]),
+                aggregates=["amount_residual:sum"],
+            )
+            dash.amount_under_plan = planned
+            dash.amount_under_arrangement = planned + dash.amount_promised
+            weeks = Kpi._ar_arrangement_cash_by_week(dash.company_id, weeks=8)
+            dash.arrangement_week_html = dash._html_table(
+                [(fields.Date.to_string(start), "", amount) for start, amount in weeks if amount],
+                self.env._("Week from"),
+                "",
+                count_label=" ",
+            )
+
+    def action_open_plans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_dunning.ar_dunning_plan_action")
+        action["domain"] = [("company_id", "=", self.company_id.id)]
+        action["context"] = {"search_default_group_state": 1}
+        return action
 
     def action_open_promises(self):
         self.ensure_one()
