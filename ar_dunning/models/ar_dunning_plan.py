@@ -19,10 +19,10 @@ PLAN_HOLDING_STATES = ("proposed", "active", "late")
 # states in which the plan's instalments are booked and the dunning leaves its invoices alone
 PLAN_SCHEDULED_STATES = ("active", "late")
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly", "Monthly")]
-# Consumer credit: Directive 2008/48/EU (CCD) art. 2(2)(j) leaves out of its scope a deferred payment
-# "free of interest and other charges" agreed after default, and art. 2(2)(f) credit "to be repaid within three
-# months" with insignificant charges; the national laws follow it (Belgium: art. VII.3 § 2 CEL, Book VII; the
-# Netherlands: art. 7:57 and 7:58 BW (the exclusions of the CCD); Germany: § 506(4) with § 491(2) no. 3 BGB, three months and low
+# Consumer credit: Directive 2008/48/EU (CCD) art. 2(2)(j) leaves out of its scope a deferred payment "free of
+# interest and other charges" agreed after default, and art. 2(2)(f) credit "to be repaid within three months" with
+# insignificant charges; the national laws follow it (Belgium: art. VII.3 § 2 CEL, Book VII; the Netherlands:
+# art. 7:57 and 7:58 BW, the exclusions of the CCD; Germany: § 506(4) with § 491(2) no. 3 BGB, three months and low
 # costs; § 498 BGB for calling in a consumer's instalments). A consumer plan offered without the accountant
 # therefore has no interest, no costs and its last instalment at most three months after the plan date.
 CONSUMER_MAX_MONTHS = 3
