@@ -32,6 +32,24 @@ class AccountMoveLine(models.Model):
             moved.ar_instalment_notice_on = False
         return res
 
+    def reconcile(self):
+        # EXTENDS 'account'
+        # a payment of what several invoices have due now (payment.transaction._create_payment) settles those
+        # due lines first; what it has left, if anything, goes by due date as usual
+        first_ids = self.env.context.get("ar_reconcile_first")
+        if not first_ids:
+            return super().reconcile()
+        lines = self.with_context(ar_reconcile_first=False)
+        first = lines.filtered(lambda line: line.id in first_ids and not line.reconciled)
+        payment_lines = lines.filtered(lambda line: not line.move_id.is_invoice(include_receipts=True))
+        if not first or not payment_lines:
+            return super(AccountMoveLine, lines).reconcile()
+        res = super(AccountMoveLine, payment_lines | first).reconcile()
+        rest = lines.filtered(lambda line: not line.reconciled)
+        if rest & payment_lines and rest - payment_lines:
+            super(AccountMoveLine, rest).reconcile()
+        return res
+
     def _ar_instalment_position(self):
         """(number, count) of this due line among the due lines of its invoice (Odoo's numbering)."""
         self.ensure_one()

@@ -355,3 +355,33 @@ class TestInstalmentPayAll(ArPortalCommon):
         self.assertFalse(error)
         tx = self.env["payment.transaction"].search([("reference", "=", result["reference"])])
         self.assertEqual(tx.amount, 800.0)
+
+    def test_pay_all_settles_each_invoice_as_shown(self):
+        """A later instalment of one invoice is not paid before another invoice paid whole."""
+        term = _payment_term(self.env, (0, 30.0), (30, 30.0), (60, 40.0))
+        today = fields.Date.today()
+        plan = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.buyer_a.id,
+                # instalments 50 days ago, 20 days ago (overdue) and in 10 days
+                "invoice_date": today - timedelta(days=50),
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Plan", "quantity": 1, "price_unit": 1000.0, "tax_ids": False})
+                ],
+            }
+        )
+        plan.action_post()
+        whole = self._ar_invoice(self.buyer_a, 500.0, today + timedelta(days=30))
+        token = self.contact_a._ar_get_pay_all_token()
+        result, error = self._json(f"/my/pay-all/{token}/transaction/{plan.id}-{whole.id}", self._tx_params())
+        self.assertFalse(error)
+        tx = self.env["payment.transaction"].search([("reference", "=", result["reference"])])
+        self.assertEqual(tx.amount, 1100.0)
+        tx._set_done()
+        tx._post_process()
+        self.assertIn(whole.payment_state, ("paid", "in_payment"), "the invoice paid whole is paid")
+        self.assertEqual(plan.amount_residual, 400.0)
+        later = plan.line_ids.filtered(lambda line: line.display_type == "payment_term").sorted("date_maturity")[-1]
+        self.assertFalse(later.reconciled, "the instalment to come stays open")
