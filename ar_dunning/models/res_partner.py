@@ -439,7 +439,7 @@ class ResPartner(models.Model):
         labels = {
             "avg_days_late": self.env._("Average days late"),
             "share_late": self.env._("Share of invoices paid late"),
-            "broken_promises": self.env._("Broken promises to pay"),
+            "broken_promises": self.env._("Broken promises to pay and payment plans"),
             "disputes_lost": self.env._("Disputes lost"),
             "trust": self.env._("Degree of trust"),
         }

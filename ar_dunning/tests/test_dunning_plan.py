@@ -251,7 +251,7 @@ class TestDunningPlan(ArDunningCommon):
         self.assertIn("ar_dunning_broken_promise", str(line.mail_id.body_html))
         # the payment score counts the broken plan like a broken promise
         score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=9))[self.be_b2b.id]
-        self.assertIn("Broken promises to pay: 1 → +10.0", score[2])
+        self.assertIn("Broken promises to pay and payment plans: 1 → +10.0", score[2])
 
     def test_fixed_compensation_once_per_late_instalment(self):
         # level 2 claims the EUR 40 per late invoice (BE business); under a plan it is per late instalment

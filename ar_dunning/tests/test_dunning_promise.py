@@ -155,7 +155,7 @@ class TestDunningPromise(ArDunningCommon):
         self.assertFalse(line.broken_promise_ids)
         # and the payment-behaviour score counts the broken promise
         score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=15))[self.be_b2b.id]
-        self.assertIn("Broken promises to pay: 1 → +10.0", score[2])
+        self.assertIn("Broken promises to pay and payment plans: 1 → +10.0", score[2])
 
     def test_broken_promise_text_in_the_customer_language(self):
         expected = {
