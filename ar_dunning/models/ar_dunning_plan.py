@@ -755,6 +755,9 @@ class ArDunningPlan(models.Model):
                 "date_maturity": dates[k],
             }
             if k < len(unpaid):
+                if unpaid[k].discount_date:
+                    # the plan replaces the payment terms: no early payment discount on an instalment
+                    vals.update(discount_date=False, discount_amount_currency=0.0, discount_balance=0.0)
                 commands.append(Command.update(unpaid[k].id, vals))
             else:
                 commands.append(

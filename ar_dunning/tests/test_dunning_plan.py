@@ -3,6 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -86,6 +87,56 @@ class TestDunningPlan(ArDunningCommon):
         odd = self._invoice(self.be_b2b, 200, self._days(3))
         self._propose(odd, 3)
         self.assertEqual(self._terms(odd).mapped("debit"), [66.67, 66.67, 66.66])
+
+    def test_invoice_in_another_currency(self):
+        usd = self.setup_other_currency("USD", rates=[("2000-01-01", 2.0)])
+        inv = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.be_b2b.id,
+                "currency_id": usd.id,
+                "invoice_date": self._days(10),
+                "invoice_date_due": self._days(10),
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": 900, "tax_ids": []})
+                ],
+            }
+        )
+        inv.action_post()
+        plan = self._propose(inv, 3)
+        self.assertEqual(plan.currency_id, usd)
+        terms = self._terms(inv)
+        self.assertEqual(terms.mapped("amount_currency"), [300.0, 300.0, 300.0])
+        self.assertEqual(terms.mapped("debit"), [150.0, 150.0, 150.0], "the company-currency part pro rata")
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0, 300.0])
+        self.assertEqual(inv.amount_residual, 900.0)
+
+    def test_early_payment_discount_dropped(self):
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "2% 10 days, net 30",
+                "early_discount": True,
+                "discount_percentage": 2,
+                "discount_days": 10,
+                "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            }
+        )
+        inv = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.be_b2b.id,
+                "invoice_date": self.RUN_DATE,
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": 600, "tax_ids": []})
+                ],
+            }
+        )
+        inv.action_post()
+        self.assertTrue(self._terms(inv).discount_date)
+        self._propose(inv, 2)
+        self.assertFalse(any(self._terms(inv).mapped("discount_date")), "no early payment discount on an instalment")
+        self.assertEqual(self._terms(inv).mapped("debit"), [300.0, 300.0])
 
     def test_partial_payment_allocated_to_instalments_in_order(self):
         plan = self._propose(self.inv1, 3)
