@@ -229,7 +229,7 @@ class ArDunningPromise(models.Model):
 
     @api.model
     def _ar_promisable_moves(self, partner, company, on_date=None):
-        """Invoices the buyer may promise: open, overdue, undisputed, not under a holding promise."""
+        """Invoices the buyer may promise: open, overdue, undisputed, not under a holding promise or a plan."""
         on_date = on_date or fields.Date.context_today(self)
         domain = (
             Domain("commercial_partner_id", "=", partner.commercial_partner_id.id)
@@ -240,6 +240,8 @@ class ArDunningPromise(models.Model):
             & Domain("invoice_date_due", "<", on_date)
             & Domain("ar_dunning_handed_over", "=", False)
             & Domain("ar_dunning_promise_line_ids", "not any", Domain("state", "in", HOLDING_STATES))
+            # an invoice under a payment plan is paid by its instalments, not promised besides
+            & Domain("ar_dunning_plan_invoice_ids", "not any", Domain("state", "in", ("proposed", "active", "late")))
         )
         moves = self.env["account.move"].search(domain, order="invoice_date_due, id")
         return moves.filtered(lambda m: not m.no_followup)  # disputed or excluded by hand (not stored)

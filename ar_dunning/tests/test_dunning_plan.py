@@ -174,6 +174,14 @@ class TestDunningPlan(ArDunningCommon):
         self.assertEqual(plan.instalment_ids.mapped("amount"), [200.0, 200.0, 200.0])
         self.assertEqual(self.inv1.amount_residual, 600.0)
 
+    def test_no_promise_on_a_plan_invoice_and_no_plan_on_a_promised_one(self):
+        self._propose(self.inv1, 3)
+        with self.assertRaisesRegex(UserError, "cannot be promised"):
+            self.env["ar.dunning.promise"]._ar_request(self.inv1, self.RUN_DATE + timedelta(days=5))
+        self.env["ar.dunning.promise"]._ar_request(self.inv2, self.RUN_DATE + timedelta(days=5))
+        with self.assertRaisesRegex(UserError, "cannot be paid in instalments"):
+            self._propose(self.inv2, 3)
+
     def test_hashed_or_locked_invoice_refused_and_nothing_half_booked(self):
         self.rule.auto_accept = False
         plan = self._propose(self.inv1 | self.inv2, 3)
@@ -338,6 +346,31 @@ class TestDunningPlan(ArDunningCommon):
         self.assertEqual(line.level_id, self.level2, "resumed at the level reached before")
         self.assertTrue(line.first_notice, "the missed instalment's first reminder is free (Book XIX CEL)")
         self.assertEqual((line.fee_total, line.interest_total), (0.0, 0.0))
+
+    def test_broken_plan_in_the_customer_language(self):
+        expected = {
+            "nl_NL": "U hebt met ons afgesproken",
+            "nl_BE": "U hebt met ons afgesproken",
+            "fr_BE": "Vous aviez convenu avec nous",
+            "de_DE": "Sie hatten mit uns vereinbart",
+        }
+        for code in expected:
+            self.env["res.lang"]._activate_lang(code)
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(list(expected), overwrite=True)
+        self.be_b2b.lang = "de_DE"
+        plan = self._propose(self.inv1, 3, "weekly", first=1)
+        accepted = self.env["mail.mail"].search([("model", "=", "ar.dunning.plan"), ("res_id", "=", plan.id)])
+        self.assertIn("Ihre Ratenzahlungsvereinbarung ist bestätigt", accepted.subject)
+        self.assertIn("Sehr geehrte Damen und Herren", str(accepted.body_html))
+        self._run(on_date=self.RUN_DATE + timedelta(days=8), partners=self.be_b2b)
+        self.assertEqual(plan.state, "broken")
+        ended = self.env["mail.mail"].search([("model", "=", "ar.dunning.plan"), ("res_id", "=", plan.id)]) - accepted
+        self.assertIn("Ihre Ratenzahlungsvereinbarung ist beendet", ended.subject)
+        for code, text in expected.items():
+            with self.subTest(lang=code):
+                self.be_b2b.lang = code
+                run = self._run(on_date=self.RUN_DATE + timedelta(days=8), partners=self.be_b2b)
+                self.assertIn(text, self._line(run, self.be_b2b).broken_promise_text)
 
     def test_run_excludes_plan_invoices_with_their_reason(self):
         other = self._invoice(self.be_b2b, 200, self._days(25))
