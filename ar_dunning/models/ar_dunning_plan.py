@@ -677,6 +677,7 @@ class ArDunningPlan(models.Model):
         instalments = self.instalment_ids.sorted("number")
         line_ids_by_number = {k: [] for k in range(count)}
         for move in moves:
+            self.invoice_ids.filtered(lambda i, m=move: i.move_id == m).date_due_original = move.invoice_date_due
             new_lines = self._ar_book_move(move, shares[move], dates)
             for k, line in enumerate(new_lines):
                 line_ids_by_number[k].append(line.id)
@@ -951,6 +952,12 @@ class ArDunningPlanInvoice(models.Model):
     currency_id = fields.Many2one(related="move_id.currency_id")
     amount = fields.Monetary(currency_field="currency_id", readonly=True, help="The invoice's open amount planned.")
     amount_residual = fields.Monetary(related="move_id.amount_residual", string="Still Open")
+    date_due_original = fields.Date(
+        string="Original Due Date",
+        readonly=True,
+        help="The invoice's due date before the plan: with a plan whose interest runs, the statutory interest on a "
+        "missed instalment is counted from it.",
+    )
 
     # one proposed or running plan per invoice, enforced by PostgreSQL (concurrent proposals included)
     _move_holding_uniq = models.UniqueIndex(

@@ -295,7 +295,7 @@ class ArDunningRun(models.Model):
         )
         done.line_id.fetch(["channel_email", "charge_move_ids", "fee_announced", "partner_id"])
         notice, invoiced, announced = {}, defaultdict(lambda: [0.0, 0.0]), {}
-        plan, accepted, fee_lines = self._plan_lines(moves)
+        plan, accepted, fee_lines, interest_from = self._plan_lines(moves)
         plan_notice, plan_invoiced, plan_fee = {}, defaultdict(lambda: [0.0, 0.0]), defaultdict(float)
         for move in moves:
             # reminders recorded on the invoice without a run (imported history): assume a letter,
@@ -328,23 +328,30 @@ class ArDunningRun(models.Model):
             "plan_invoiced": plan_invoiced,
             "plan_fee": plan_fee,
             "plan_fee_lines": fee_lines,
+            "plan_interest_from": interest_from,
         }
 
     def _plan_lines(self, moves):
-        """({due line id: instalment id}, {due line id: plan acceptance date}, {fee-carrying line ids}) of the
-        booked payment plans of ``moves``."""
+        """({due line id: instalment id}, {due line id: plan acceptance date}, {fee-carrying line ids},
+        {due line id: the invoice's original due date, for plans whose interest runs}) of the booked payment
+        plans of ``moves``."""
         instalments = self.env["ar.dunning.plan.instalment"].search(
             [("plan_id.move_ids", "in", moves.ids), ("plan_id.state", "in", ("active", "late", "broken", "completed"))]
         )
-        plan, accepted, fee_lines = {}, {}, set()
+        plan, accepted, fee_lines, interest_from = {}, {}, set(), {}
         for instalment in instalments:
+            original = {
+                i.move_id.id: i.date_due_original for i in instalment.plan_id.invoice_ids if instalment.plan_id.interest
+            }
             open_lines = instalment.line_ids.filtered(lambda ln: not ln.reconciled)
             if open_lines:
                 fee_lines.add(min(open_lines.ids))
             for aml in instalment.line_ids:
                 plan[aml.id] = instalment.id
                 accepted[aml.id] = instalment.plan_id.date_accepted or instalment.plan_id.date
-        return plan, accepted, fee_lines
+                if original.get(aml.move_id.id):
+                    interest_from[aml.id] = original[aml.move_id.id]
+        return plan, accepted, fee_lines, interest_from
 
     @staticmethod
     def _ar_invoiced(aml, history):
@@ -420,7 +427,8 @@ class ArDunningRun(models.Model):
         of the law (``fee_eur``) at the rate of the reminder date.
         """
         move = line.move_id
-        due = line.date_maturity or line.date
+        # a business plan whose interest runs: the missed instalment bears interest from the invoice's own due date
+        due = history.get("plan_interest_from", {}).get(line.id) or line.date_maturity or line.date
         start = due + timedelta(days=1)
         fee_allowed = True
         notice = self._ar_notice(line, history)

@@ -323,12 +323,25 @@ class TestDunningPlan(ArDunningCommon):
         self.assertEqual(line.level_id, self.level2)
         self.assertEqual(len(line.statement_item_ids), 2, "instalment 1 of both invoices")
         self.assertEqual(line.fee_total, 40.0)
+        # interest-free plan: the missed instalment bears interest from its own due date (6 days, 10.5 %)
+        self.assertAlmostEqual(line.interest_total, round(300 * 0.105 * 6 / 365, 2) + round(200 * 0.105 * 6 / 365, 2))
         self.assertEqual(plan.state, "broken")
         # a week later instalment 2 is late too: a second EUR 40
         run = self._run(on_date=self.RUN_DATE + timedelta(days=17), partners=self.be_b2b)
         line = self._line(run, self.be_b2b)
         self.assertEqual(len(line.statement_item_ids), 4)
         self.assertEqual(line.fee_total, 80.0)
+
+    def test_business_plan_with_interest_counts_from_the_original_due_date(self):
+        self.rule.interest = True
+        self._run(partners=self.be_b2b, execute=True)
+        self._run(on_date=self.RUN_DATE + timedelta(days=1), partners=self.be_b2b, execute=True)
+        plan = self._propose(self.inv1 | self.inv2, 3, "weekly", first=3)
+        self.assertTrue(plan.interest)
+        self.assertEqual(plan.invoice_ids.mapped("date_due_original"), [self._days(20), self._days(18)])
+        line = self._line(self._run(on_date=self.RUN_DATE + timedelta(days=9), partners=self.be_b2b), self.be_b2b)
+        # 2 Feb... the invoices' own due dates: 29 and 27 days to 11 March
+        self.assertAlmostEqual(line.interest_total, round(300 * 0.105 * 29 / 365, 2) + round(200 * 0.105 * 27 / 365, 2))
 
     def test_belgian_consumer_missed_instalment_gets_a_free_first_reminder(self):
         self.company.write({"ar_dunning_be_b2c_clause": True, "ar_dunning_be_b2c_clause_rate": 8.0})
