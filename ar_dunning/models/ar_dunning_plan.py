@@ -102,9 +102,10 @@ class ArDunningPlan(models.Model):
     _description = "Payment Plan"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
+    _rec_names_search = ["partner_id"]
     _check_company_auto = True
 
-    name = fields.Char(compute="_compute_name", store=True)
+    name = fields.Char(compute="_compute_name")  # not stored: in the reader's language
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, domain=[("parent_id", "=", False)], readonly=True
     )
@@ -184,6 +185,7 @@ class ArDunningPlan(models.Model):
     # Computes
     # ------------------------------------------------------------------
 
+    @api.depends_context("lang")
     @api.depends("partner_id", "date")
     def _compute_name(self):
         for plan in self:
@@ -504,6 +506,20 @@ class ArDunningPlan(models.Model):
             raise UserError(self.env._("Write a note of at most %(max)s characters.", max=MAX_NOTE))
         partner = moves.commercial_partner_id
         company = moves.company_id
+        review_reason = False
+        if preview["decision"] == "review":
+            # the reasons for the accountant who reviews, in their language (the buyer reads them in theirs)
+            reviewer = (
+                self.env["ar.dunning.promise"]
+                .new({"partner_id": partner.id, "company_id": company.id})
+                ._ar_follow_up_user(partner._ar_dunning_policy(company))
+            )
+            lang = reviewer.lang or company.partner_id.lang or "en_US"
+            review_reason = "\n".join(
+                self.with_context(lang=lang)._ar_plan_preview(
+                    moves, instalment_count, frequency, first_date, collect_mode=collect_mode
+                )["reasons"]
+            )
         plan = self.create(
             {
                 "partner_id": partner.id,
@@ -522,7 +538,7 @@ class ArDunningPlan(models.Model):
                 "law_country_id": partner._ar_dunning_law_country(company).id,
                 "interest": preview["interest"],
                 "require_mandate": preview["require_mandate"],
-                "review_reason": "\n".join(preview["reasons"]) if preview["decision"] == "review" else False,
+                "review_reason": review_reason,
                 "invoice_ids": [Command.create({"move_id": move.id, "amount": move.amount_residual}) for move in moves],
                 "instalment_ids": [
                     Command.create({"number": row["number"], "date": row["date"], "amount": row["amount"]})

@@ -225,6 +225,20 @@ class TestDunningPlan(ArDunningCommon):
         with self.assertRaises(UserError):
             self._propose(self.inv2, 3, first=-1)
 
+    def test_review_reason_in_the_reviewers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["de_DE"], overwrite=True)
+        self.collector.lang = "en_US"
+        Plan = self.env["ar.dunning.plan"].with_context(lang="de_DE")  # the buyer's portal in German
+        preview = Plan._ar_plan_preview(self.inv1, 8, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertIn("Mehr als 6 Raten", " ".join(preview["reasons"]))
+        plan = Plan._ar_propose(self.inv1, 8, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(plan.state, "proposed")
+        self.assertIn("More than 6 instalments", plan.review_reason)
+        self.assertIn("Ratenzahlungsvereinbarung von", plan.with_context(lang="de_DE").name)
+        self.assertIn("Payment plan of", plan.with_context(lang="en_US").name)
+        self.assertEqual(self.env["ar.dunning.plan"].name_search("Vandamme")[0][0], plan.id)
+
     def test_consumer_plan_longer_than_three_months_is_reviewed(self):
         inv = self._invoice(self.be_b2c, 600, self._days(10))
         Plan = self.env["ar.dunning.plan"]
