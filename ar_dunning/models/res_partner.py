@@ -77,6 +77,9 @@ class ResPartner(models.Model):
     ar_dunning_promise_ids = fields.One2many(
         "ar.dunning.promise", "partner_id", string="Promises to Pay", groups="account.group_account_invoice"
     )
+    ar_dunning_plan_count = fields.Integer(
+        string="Payment Plans", compute="_compute_ar_dunning_plan_count", groups="account.group_account_invoice"
+    )
     # credit monitoring: exposure against Odoo's own credit limit (credit_limit), live
     ar_credit_open = fields.Monetary(
         string="Open Receivables",
@@ -513,6 +516,21 @@ class ResPartner(models.Model):
         self.ensure_one()
         choice = self.commercial_partner_id.with_company(company).ar_dunning_de_agreed_date
         return company.ar_dunning_de_agreed_date if not choice else choice == "agreed"
+
+    def _compute_ar_dunning_plan_count(self):
+        counts = dict(
+            self.env["ar.dunning.plan"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.ar_dunning_plan_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_ar_dunning_open_plans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_dunning.ar_dunning_plan_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
 
     def action_ar_dunning_lift_credit_hold(self):
         self.ar_dunning_credit_hold = False

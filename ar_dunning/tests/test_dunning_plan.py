@@ -450,6 +450,8 @@ class TestDunningPlan(ArDunningCommon):
         )
         for model in ("ar.dunning.plan", "ar.dunning.plan.instalment", "ar.dunning.plan.invoice"):
             self.assertFalse(self.env[model].with_user(outsider).search([]), model)
+        self.assertEqual(self.be_b2b.ar_dunning_plan_count, 1)
+        self.assertEqual(self.be_b2b.action_ar_dunning_open_plans()["domain"], [("partner_id", "=", self.be_b2b.id)])
         values = plan._ar_portal_values()
         self.assertEqual(values["progress"]["percent"], 0)
         self.assertEqual(values["next"]["amount"], 300.0)
