@@ -1,6 +1,7 @@
 """Demo data of the suite: a living receivables book for `make run` (never used by tests)."""
 
 import base64
+import functools
 import io
 import logging
 import math
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -704,7 +706,7 @@ class ArSuiteDemo(models.AbstractModel):
         self._ar_demo_peppol_transmit(company)
         self._ar_demo_disputes(company, customers, open_invoices)
         self._ar_demo_autopay(company, customers)
-        self._ar_demo_dunning(company, open_invoices)
+        self._ar_demo_dunning(company, open_invoices, customers)
         self._ar_demo_credit(company, customers)
 
     @api.model
@@ -774,9 +776,10 @@ class ArSuiteDemo(models.AbstractModel):
 
     # Dunning: the ladder history of the open invoices and today's run waiting for review
     @api.model
-    def _ar_demo_dunning(self, company, open_invoices):
+    def _ar_demo_dunning(self, company, open_invoices, customers=()):
         """Execute the dunning runs of the past weeks (reminders e-mailed and printed), then
-        prepare today's run as a preview for the accountant."""
+        prepare today's run as a preview for the accountant. Between the runs, on their days, the
+        customers' payment plans are proposed, accepted and paid (``_ar_demo_plan_steps``)."""
         if "ar.dunning.policy" not in self.env:
             return
         Policy = self.env["ar.dunning.policy"]
@@ -797,8 +800,11 @@ class ArSuiteDemo(models.AbstractModel):
         accountant = self.env.ref("ar_suite.user_accountant_demo")
         # sudo: the accountant runs them (author of the reminders) with the install's rights
         Run = self.env["ar.dunning.run"].with_user(accountant).sudo().with_company(company)
+        self._ar_demo_plan_rules(policy)
+        steps = self._ar_demo_plan_steps(company, customers, today)
         for days_back in (56, 42, 28, 14, 7):
             day = today - timedelta(days=days_back)
+            steps = self._ar_demo_plan_play(steps, before=day)
             first_message = self._ar_demo_last_message_id()
             try:
                 Run._run_batch(date=day, policy_ids=policy.ids, company=company, execute=True)
@@ -807,7 +813,281 @@ class ArSuiteDemo(models.AbstractModel):
                 continue
             moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=10)
             self.env["mail.message"].search([("id", ">", first_message)]).write({"date": moment})
+        self._ar_demo_plan_play(steps, before=today + timedelta(days=1))
         self.env["ar.dunning.run"]._run_batch(date=today, policy_ids=policy.ids, company=company)
+
+    # Payment plans: the policy's rules, then plans proposed, reviewed and paid on their days
+    @api.model
+    def _ar_demo_plan_rules(self, policy):
+        """The demo policy's payment plan rules (Dunning > Policies > Payment Plan Rules), first match applies:
+
+        - small businesses and private customers: up to 3 instalments within 3 months, at least EUR 50 each, no
+          interest, accepted at once: a private customer's plan so stays inside the consumer-credit exemptions
+          (free of interest and costs, repaid within 3 months: BE Book VII CEL, NL art. 7:57 BW, DE § 506 BGB);
+        - customers who pay late (firm tone): up to 6 monthly instalments, each reviewed by the accountant;
+        - everyone else: up to 6 instalments within 6 months, at least EUR 100 each, at most EUR 25,000 in all,
+          the statutory interest keeps running, accepted at once.
+        """
+        if "ar.dunning.plan.rule" not in self.env or policy.plan_rule_ids:
+            return
+        rules = [
+            {
+                "sequence": 10,
+                "segment": "small",
+                "max_instalments": 3,
+                "min_instalment_amount": 50.0,
+                "max_months": 3,
+                "interest": False,
+                "auto_accept": True,
+            },
+            {
+                "sequence": 20,
+                "tone": "firm",
+                "max_instalments": 6,
+                "min_instalment_amount": 100.0,
+                "max_months": 6,
+                "interest": True,
+                "auto_accept": False,
+            },
+            {
+                "sequence": 30,
+                "max_instalments": 6,
+                "min_instalment_amount": 100.0,
+                "max_total": 25000.0,
+                "max_months": 6,
+                "interest": True,
+                "auto_accept": True,
+            },
+        ]
+        if "segment" not in self.env["ar.dunning.plan.rule"]._fields:  # ar_dunning without the suite's segments
+            rules = rules[1:]
+        policy.write({"plan_rule_ids": [Command.create(vals) for vals in rules]})
+
+    @api.model
+    def _ar_demo_plan_steps(self, company, customers, today):
+        """The payment plans of the demo, as [(day, step)]: each plan is proposed on its day as the buyer
+        does it (the portal's or the signed link's call of ``_ar_propose``), accepted by the accountant the
+        next day when its rule sends it for review, and its instalments are paid on their dates through
+        Odoo's Register Payment. The dunning runs in between follow them, so that today:
+
+        - a customer has paid both instalments of its plan: completed;
+        - a customer paid the first of three monthly instalments and missed the second: the plan broke
+          after the grace days and today's run resumes the reminders at the level reached before;
+        - the portal buyer proposed three monthly instalments for its oldest invoice (reviewed: firm tone),
+          the accountant accepted and the first one is paid: on schedule;
+        - a small business missed the first of three weekly instalments, within the grace days: late;
+        - a private customer proposed three monthly instalments today: accepted at once;
+        - a customer proposed eight monthly instalments today: waiting for the accountant's review.
+        """
+        if "ar.dunning.plan" not in self.env or not customers:
+            return []
+        # second instalment of the broken plan 12 days ago: late at the run of a week ago, broken today
+        broken_first = today - timedelta(days=12) - relativedelta(months=1)
+        # each plan: its kind, the day it is proposed, its first instalment, count and frequency, the instalments
+        # paid (each on its date) and the buyer's note
+        story = [
+            dict(
+                kind="completed",
+                day=today - timedelta(days=52),
+                first=today - timedelta(days=46),
+                count=2,
+                frequency="biweekly",
+                paid=(1, 2),
+            ),
+            dict(
+                kind="broken",
+                day=broken_first - timedelta(days=2),
+                first=broken_first,
+                count=3,
+                frequency="monthly",
+                paid=(1,),
+            ),
+            dict(
+                kind="buyer",
+                day=today - timedelta(days=26),
+                first=today - timedelta(days=20),
+                count=3,
+                frequency="monthly",
+                paid=(1,),
+                note="Ons seizoen begint in maart: wij betalen deze factuur graag in drie maanden.",
+            ),
+            dict(
+                kind="late", day=today - timedelta(days=6), first=today - timedelta(days=3), count=3, frequency="weekly"
+            ),
+            dict(kind="consumer", day=today, first=today + timedelta(days=7), count=3, frequency="monthly"),
+            dict(kind="review", day=today, first=today + timedelta(days=7), count=8, frequency="monthly"),
+        ]
+        try:
+            import freezegun  # noqa: F401 (Odoo's requirements: the past days are replayed with the clock set)
+        except ImportError:
+            _logger.warning("ar_suite demo: freezegun missing: only today's payment plans are made")
+            story = [row for row in story if row["day"] >= today]
+        shared = {"used": self.env["res.partner"], "customers": customers}
+        # as a user does it: the plans' chatter and state tracking are kept (the demo book skips them elsewhere)
+        demo = self.with_context(
+            {
+                key: value
+                for key, value in self.env.context.items()
+                if key not in ("tracking_disable", "mail_create_nolog", "mail_notrack")
+            }
+        )
+        return sorted(
+            ((row["day"], functools.partial(demo._ar_demo_plan_propose, company, shared, row)) for row in story),
+            key=lambda step: step[0],
+        )
+
+    @api.model
+    def _ar_demo_plan_play(self, steps, before):
+        """Play the steps of the days before ``before``, each on its day (the clock set to 10:00 that day, as
+        the plan API and Odoo's payment wizard read today's date); a step may add later steps. Returns the rest."""
+        steps = list(steps)
+        today = fields.Date.context_today(self)
+        while steps and steps[0][0] < before:
+            day, step = steps.pop(0)
+            with self._ar_demo_clock(day, today):
+                try:
+                    more = step(day) or []
+                except UserError as exc:  # the demo goes on; the log says what the plan API refused
+                    _logger.warning("ar_suite demo: a payment plan step of %s failed: %s", day, exc)
+                    more = []
+                # the chatter's tracking of that day (state changes) is written on that day, as at its commit
+                self.env.flush_all()
+                self.env.cr.precommit.run()
+            self.env.invalidate_all()
+            steps = sorted(steps + list(more), key=lambda s: s[0])
+        return steps
+
+    @api.model
+    @contextmanager
+    def _ar_demo_clock(self, day, today):
+        if day >= today:
+            yield
+            return
+        import freezegun
+
+        with freezegun.freeze_time(datetime.combine(day, datetime.min.time()) + timedelta(hours=10), tick=True):
+            yield
+
+    @api.model
+    def _ar_demo_plan_invoices(self, company, shared, kind, day):
+        """The open invoices the customer of this story picks on ``day``: overdue then, never paid since,
+        among those a plan may cover (``_ar_plan_candidates``, as the portal lists them)."""
+        Plan = self.env["ar.dunning.plan"]
+        buyer = self.env.ref("ar_suite.partner_buyer_company_demo")
+        policy = buyer._ar_dunning_policy(company)
+        pool = self.env["res.partner"].concat(*(partner for partner, _info in shared["customers"]))
+        pool = pool.with_company(company)
+        if "ar_autopay" in pool._fields:  # autopay collects the instalments itself: not this story
+            pool = pool.filtered(lambda p: not p.ar_autopay)
+        pool -= shared["used"]
+        if kind == "buyer":
+            pool = pool & buyer
+        else:
+            pool -= buyer
+            private = kind == "consumer"
+            pool = pool.filtered(lambda p: (p._ar_dunning_customer_type() == "b2c") == private)
+        tones = pool._ar_dunning_tone_data(policy=policy) if pool else {}
+        # the customer a newcomer should see in that state: a good payer's plan is accepted at once, a late
+        # payer's reviewed
+        prefer = {"completed": ("friendly", "neutral"), "late": ("friendly", "neutral"), "review": ("firm",)}
+        choices = []
+        for partner in pool:
+            moves = Plan._ar_plan_candidates(partner, company).filtered(
+                lambda m: (
+                    m.payment_state == "not_paid"
+                    and m.invoice_date <= day
+                    and (m.invoice_date_due < day or kind in ("consumer", "review"))
+                )
+            )
+            if moves:
+                preferred = tones[partner.id][1] in prefer.get(kind, (tones[partner.id][1],))
+                choices.append((not preferred, moves[0].invoice_date_due, partner.id, moves))
+        if not choices:
+            return self.env["account.move"]
+        moves = min(choices, key=lambda c: c[:3])[3]
+        return moves[:1] if kind in ("buyer", "completed") else moves[:2]
+
+    @api.model
+    def _ar_demo_plan_propose(self, company, shared, row, day):
+        """The customer proposes its plan: the buyer from the portal, the others from the signed pay-all link of
+        a reminder (as a guest), through the same call as the portal's form."""
+        kind, paid = row["kind"], row.get("paid", ())
+        moves = self._ar_demo_plan_invoices(company, shared, kind, day)
+        if not moves:
+            _logger.warning("ar_suite demo: no invoice for the %s payment plan", kind)
+            return []
+        partner = moves.commercial_partner_id
+        shared["used"] |= partner
+        buyer_user = self.env.ref("ar_suite.user_buyer_demo")
+        if kind == "buyer":
+            user, requester, source = buyer_user, buyer_user.partner_id, "portal"
+        else:
+            user, requester, source = self.env.ref("base.public_user"), None, "guest"
+        # sudo: as the portal's controller, which checked the invoices are the buyer's (here: the demo's choice);
+        # in the buyer's language, as the portal and the reminder's link show it
+        plan = (
+            self.env["ar.dunning.plan"]
+            .with_context(lang=(requester or partner).lang or self.env.lang)
+            .with_user(user)
+            .sudo()
+            .with_company(company)
+            ._ar_propose(
+                moves,
+                row["count"],
+                row["frequency"],
+                row["first"],
+                note=row.get("note"),
+                source=source,
+                requester=requester,
+                user=user if source == "portal" else None,
+            )
+            .with_env(self.env)
+        )
+        steps = []
+        if plan.state == "proposed" and kind != "review":
+            steps.append((day + timedelta(days=1), functools.partial(self._ar_demo_plan_accept, company, plan, paid)))
+        elif plan.state == "active":
+            steps += self._ar_demo_plan_payments(company, plan, paid)
+        return steps
+
+    @api.model
+    def _ar_demo_plan_accept(self, company, plan, paid, day):
+        """The accountant accepts the plan the rules sent for review (its To-Do activity)."""
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
+        plan.with_user(accountant).with_company(company).action_accept()
+        return self._ar_demo_plan_payments(company, plan, paid)
+
+    @api.model
+    def _ar_demo_plan_payments(self, company, plan, paid):
+        return [
+            (instalment.date, functools.partial(self._ar_demo_plan_pay, company, instalment))
+            for instalment in plan.instalment_ids.sorted("number")
+            if instalment.number in paid
+        ]
+
+    @api.model
+    def _ar_demo_plan_pay(self, company, instalment, day):
+        """The customer's transfer of the instalment arrives on its date; the accountant registers it on the
+        plan's invoices (Register Payment: Odoo proposes the next instalment and reconciles it in due order)."""
+        accountant = self.env.ref("ar_suite.user_accountant_demo")
+        bank = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        moves = instalment.line_ids.move_id
+        wizard = (
+            self.env["account.payment.register"]
+            .with_user(accountant)
+            .with_company(company)
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({"journal_id": bank.id, "group_payment": True, "payment_date": day})
+        )
+        wizard.action_create_payments()
+        if not instalment.currency_id.is_zero(instalment.amount_residual):
+            _logger.warning(
+                "ar_suite demo: instalment %s of %s still owes %s after its payment",
+                instalment.number,
+                instalment.plan_id.display_name,
+                instalment.amount_residual,
+            )
+        return []
 
     # Credit monitoring: Odoo's own credit limits, then the nightly assessment
     @api.model

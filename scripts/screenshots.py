@@ -431,7 +431,8 @@ def shot_plans(odoo, browser, out):
     """Payment plans, the buyer's side: the form with the server's schedule, then the plan's page with its
     progress and the next instalment's payment form. When the demo buyer has no plan yet, it proposes one
     through that form (the overdue invoices it ticks, three monthly instalments from today) and, if the
-    policy sends it for review, the accountant accepts it."""
+    policy sends it for review, the accountant accepts it. Then the accountant's side: the list of plans,
+    the kanban by state and the buyer's plan form with its schedule."""
     session = odoo.login("buyer", "buyer")
     browser.set_session(odoo.url, session)
     today = time.strftime("%Y-%m-%d")
@@ -440,7 +441,13 @@ def shot_plans(odoo, browser, out):
     )
     browser.shot(out / "portal_plan_form.png")
     odoo.login("accountant", "accountant")
-    plans = odoo.search_read("ar.dunning.plan", [("state", "in", ["proposed", "active", "late"])], ["id", "state"])
+    buyer = odoo.search_read("res.users", [("login", "=", "buyer")], ["partner_id"], limit=1)
+    commercial = odoo.search_read("res.partner", [("id", "=", buyer[0]["partner_id"][0])], ["commercial_partner_id"])
+    mine = [
+        ("state", "in", ["proposed", "active", "late"]),
+        ("partner_id", "=", commercial[0]["commercial_partner_id"][0]),
+    ]
+    plans = odoo.search_read("ar.dunning.plan", mine, ["id", "state"])
     if not plans:
         note = json.dumps("Ons seizoen begint in maart.")
         sent = browser.evaluate(
@@ -449,7 +456,7 @@ def shot_plans(odoo, browser, out):
         )
         if sent:
             browser.goto_done("location.search.includes('ar_plan=')")
-        plans = odoo.search_read("ar.dunning.plan", [("state", "in", ["proposed", "active", "late"])], ["id", "state"])
+        plans = odoo.search_read("ar.dunning.plan", mine, ["id", "state"])
     if not plans:
         print("    (no payment plan: the demo buyer has no invoice a plan may cover)")
         return
@@ -458,6 +465,15 @@ def shot_plans(odoo, browser, out):
         odoo.call("ar.dunning.plan", "action_accept", [plan["id"]])
     browser.goto(f"{odoo.url}/my/plans/{plan['id']}", ready=PORTAL_READY, settle=3)
     browser.shot(out / "portal_plan.png")
+    session = odoo.login("accountant", "accountant")
+    browser.set_session(odoo.url, session)
+    action = f"{odoo.url}/odoo/action-ar_dunning.ar_dunning_plan_action"
+    browser.goto(action, ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "dunning_plans.png")
+    browser.goto(f"{action}?view_type=kanban", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "dunning_plans_kanban.png")
+    browser.goto(f"{action}/{plan['id']}", ready=WEBCLIENT_READY, settle=3)
+    browser.shot(out / "dunning_plan_form.png")
 
 
 SHOTS = ("portal", "guest", "plans", "promises", "backend", "reminders", "letter", "mails", "credit")

@@ -1,3 +1,6 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 
@@ -146,3 +149,98 @@ class TestDemoWalk(HttpCase):
         dashboard = self.env["ar.suite.dashboard"].with_user(self.accountant).with_company(self.company)
         figures = dashboard.create({"company_id": self.company.id})
         self.assertEqual(figures.credit_over_limit_count, len(over))
+
+    # Payment plans: the policy's rules, and the plans the demo made through the plan API on their days (the
+    # buyers' proposals, the accountant's acceptance, payments registered on the instalments' dates, the dunning
+    # runs in between): one completed, one broken (today's run resumes its reminders), the portal buyer's on
+    # schedule with its first instalment paid, one late within the grace days, a private customer's accepted at
+    # once today and one waiting for the accountant's review.
+    def _plans(self):
+        Plan = self.env["ar.dunning.plan"].with_user(self.accountant).with_company(self.company)
+        return Plan.search([("company_id", "=", self.company.id)])
+
+    def _plan(self, state, **where):
+        plans = self._plans()
+        found = plans.filtered(lambda p: p.state == state and all(p[k] == v for k, v in where.items()))
+        self.assertEqual(len(found), 1, (state, where, plans.mapped("state")))
+        return found
+
+    def _todays_run(self):
+        return self.env["ar.dunning.run"].search(
+            [("company_id", "=", self.company.id), ("state", "=", "preview"), ("date", "=", self.today)], limit=1
+        )
+
+    @property
+    def today(self):
+        return fields.Date.context_today(self.accountant)
+
+    def test_payment_plan_rules_and_states(self):
+        rules = self.commercial._ar_dunning_policy(self.company).plan_rule_ids
+        self.assertTrue(rules.filtered(lambda r: r.auto_accept and not r.tone), "plans within the limits: accepted")
+        self.assertTrue(rules.filtered(lambda r: r.tone == "firm" and not r.auto_accept), "late payers: reviewed")
+        self.assertFalse(rules.filtered(lambda r: r.segment == "small").interest, "private customers: no interest")
+        plans = self._plans()
+        self.assertEqual(
+            sorted(plans.mapped("state")), ["active", "active", "broken", "completed", "late", "proposed"], plans
+        )
+        self.assertEqual(len(plans.partner_id), len(plans), "one customer per story")
+        # completed: both instalments paid by registered payments, the invoices paid
+        completed = self._plan("completed")
+        self.assertEqual(set(completed.instalment_ids.mapped("state")), {"paid"})
+        self.assertTrue(all(m.payment_state in ("paid", "in_payment") for m in completed.move_ids))
+        self.assertEqual(completed.amount_paid, completed.amount_total)
+        # accepted at once by the rules (from a reminder's signed link, as a guest), a private customer's today
+        consumer = self._plan("active", consumer=True)
+        self.assertEqual((consumer.source, consumer.date_accepted, consumer.date), ("guest", self.today, self.today))
+        self.assertFalse(consumer.interest)
+        self.assertLessEqual(consumer.instalment_ids.sorted("number")[-1].date, self.today + relativedelta(months=3))
+        self.assertTrue(plans.filtered(lambda p: p.source == "guest" and p.date_accepted == p.date < self.today))
+        # waiting for review: the reasons, and the accountant's To-Do
+        proposed = self._plan("proposed")
+        self.assertTrue(proposed.review_reason)
+        self.assertEqual(proposed.activity_ids.user_id, self.accountant)
+        self.assertFalse(proposed.instalment_ids.line_ids, "nothing booked before it is accepted")
+
+    def test_payment_plan_broken_and_late_in_todays_run(self):
+        run = self._todays_run()
+        # broken: the second instalment still open past the grace days; today's run resumes the reminders
+        broken = self._plan("broken")
+        self.assertEqual(broken.instalment_ids.sorted("number")[0].state, "paid")
+        self.assertIn("late", broken.instalment_ids.mapped("state"))
+        resumed = run.line_ids.filtered(lambda line: broken in line.broken_plan_ids)
+        self.assertTrue(resumed, "today's run says the plan ended and resumes the reminders")
+        self.assertTrue(resumed.statement_item_ids.filtered(lambda i: i.move_id in broken.move_ids))
+        # late: its first instalment missed, within the grace days: no reminder for its invoices
+        late = self._plan("late")
+        self.assertEqual(late.instalment_ids.sorted("number")[0].state, "late")
+        chased = run.line_ids.item_ids.filtered(lambda i: i.move_id in late.move_ids and not i.exclusion_reason)
+        self.assertFalse(chased, "a plan within its grace days is not chased")
+
+    def test_payment_plan_of_the_portal_buyer(self):
+        """Proposed in the portal, reviewed (firm tone), accepted by the accountant, first instalment paid; the
+        buyer's /my/plans lists it (and no other customer's), its page shows the schedule."""
+        mine = self._plan("active", partner_id=self.commercial)
+        self.assertEqual((mine.source, mine.requested_user_id), ("portal", self.buyer))
+        self.assertGreater(mine.date_accepted, mine.date, "accepted after review, the day after")
+        self.assertFalse(mine.activity_ids, "the review's To-Do is done")
+        first, *rest = mine.instalment_ids.sorted("number")
+        self.assertEqual(first.state, "paid")
+        self.assertLess(first.date, self.today)
+        self.assertEqual({i.state for i in rest}, {"planned"})
+        self.assertEqual(mine.amount_paid, first.amount)
+        # the instalments are due lines of the invoice's receivable, as Odoo's multi-line payment terms
+        terms = mine.move_ids.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual(sorted(terms.mapped("date_maturity")), mine.instalment_ids.sorted("number").mapped("date"))
+        self.assertEqual(mine.move_ids.payment_state, "partial")
+        self.authenticate("buyer", "buyer")
+        page = self.url_open("/my/plans")
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(page.text.count("o_ar_plan_list_row"), 1)
+        self.assertIn(f'href="/my/plans/{mine.id}"', page.text)
+        self.assertIn("o_ar_plan_state_active", page.text)
+        for other in self._plans() - mine:
+            self.assertNotIn(f"/my/plans/{other.id}", page.text)
+        detail = self.url_open(f"/my/plans/{mine.id}")
+        self.assertEqual(detail.status_code, 200)
+        self.assertIn(mine.move_ids.name, detail.text)
+        self.assertEqual(self.url_open(f"/my/plans/{self._plan('broken').id}").status_code, 404)
