@@ -924,13 +924,7 @@ class ArSuiteDemo(models.AbstractModel):
             story = [row for row in story if row["day"] >= today]
         shared = {"used": self.env["res.partner"], "customers": customers}
         # as a user does it: the plans' chatter and state tracking are kept (the demo book skips them elsewhere)
-        demo = self.with_context(
-            {
-                key: value
-                for key, value in self.env.context.items()
-                if key not in ("tracking_disable", "mail_create_nolog", "mail_notrack")
-            }
-        )
+        demo = self.with_context(tracking_disable=False, mail_create_nolog=False, mail_notrack=False)
         return sorted(
             ((row["day"], functools.partial(demo._ar_demo_plan_propose, company, shared, row)) for row in story),
             key=lambda step: step[0],
