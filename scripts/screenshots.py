@@ -470,8 +470,11 @@ def shot_plans(odoo, browser, out):
     action = f"{odoo.url}/odoo/action-ar_dunning.ar_dunning_plan_action"
     browser.goto(action, ready=WEBCLIENT_READY, settle=3)
     browser.shot(out / "dunning_plans.png")
+    # wider, so that the five states' columns fit
+    browser.send("Emulation.setDeviceMetricsOverride", width=1820, height=HEIGHT, deviceScaleFactor=1, mobile=False)
     browser.goto(f"{action}?view_type=kanban", ready=WEBCLIENT_READY, settle=3)
     browser.shot(out / "dunning_plans_kanban.png")
+    browser.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
     browser.goto(f"{action}/{plan['id']}", ready=WEBCLIENT_READY, settle=3)
     browser.shot(out / "dunning_plan_form.png")
 
