@@ -168,6 +168,7 @@ class ArDunningPlan(models.Model):
         index=True,
         readonly=True,
         tracking=True,
+        group_expand="_ar_expand_states",
     )
     date_accepted = fields.Date(readonly=True, copy=False)
     date_resolved = fields.Date(string="Resolved On", readonly=True, copy=False)
@@ -569,16 +570,24 @@ class ArDunningPlan(models.Model):
         moves.invalidate_recordset()
         moves.line_ids.invalidate_recordset()
 
+    @api.model
+    def _ar_expand_states(self, states, domain):
+        """Kanban columns in the order of the plan's life, with the closed ones only when they hold plans."""
+        workflow = ["proposed", "active", "late", "broken", "completed"]
+        return workflow + [state for state in ("declined", "cancelled") if state in states]
+
     def _ar_schedule_review(self):
         for plan in self:
             policy = plan.partner_id._ar_dunning_policy(plan.company_id)
             user = plan._ar_follow_up_user(policy)
             if not user:
                 continue
+            # the To-Do is for the reviewer: in their language, not the buyer's who proposed the plan
+            reviewer_env = self.with_context(lang=user.lang or self.env.lang).env
             plan.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=user.id,
-                summary=self.env._(
+                summary=reviewer_env._(
                     "Accept or decline the payment plan of %(customer)s (%(count)s instalments)",
                     customer=plan.partner_id.name,
                     count=plan.instalment_count,

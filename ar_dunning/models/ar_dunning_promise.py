@@ -321,10 +321,12 @@ class ArDunningPromise(models.Model):
             user = promise._ar_follow_up_user(policy)
             if not user:
                 continue
+            # the To-Do is for the reviewer: in their language, not the buyer's who asked
+            reviewer_env = self.with_context(lang=user.lang or self.env.lang).env
             promise.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=user.id,
-                summary=self.env._(
+                summary=reviewer_env._(
                     "Accept or decline the promise to pay of %(customer)s by %(date)s",
                     customer=promise.partner_id.name,
                     date=fields.Date.to_string(promise.promise_date),

@@ -235,6 +235,13 @@ class TestDunningPlan(ArDunningCommon):
         plan = Plan._ar_propose(self.inv1, 8, "monthly", self.RUN_DATE + timedelta(days=7))
         self.assertEqual(plan.state, "proposed")
         self.assertIn("More than 6 instalments", plan.review_reason)
+        # the reviewer's To-Do is in the reviewer's language too, not the buyer's
+        self.assertEqual(plan.activity_ids.user_id, self.collector)
+        self.assertIn("Accept or decline the payment plan", plan.activity_ids.summary)
+        # the kanban shows the plan's life in order, whatever states hold plans
+        Plans = self.env["ar.dunning.plan"].with_context(read_group_expand=True)
+        groups = Plans.formatted_read_group([], ["state"], ["__count"])
+        self.assertEqual([g["state"] for g in groups][:5], ["proposed", "active", "late", "broken", "completed"])
         self.assertIn("Ratenzahlungsvereinbarung von", plan.with_context(lang="de_DE").name)
         self.assertIn("Payment plan of", plan.with_context(lang="en_US").name)
         self.assertEqual(self.env["ar.dunning.plan"].name_search("Vandamme")[0][0], plan.id)
