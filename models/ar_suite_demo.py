@@ -822,8 +822,9 @@ class ArSuiteDemo(models.AbstractModel):
         """The demo policy's payment plan rules (Dunning > Policies > Payment Plan Rules), first match applies:
 
         - small businesses and private customers: up to 3 instalments within 3 months, at least EUR 50 each, no
-          interest, accepted at once: a private customer's plan so stays inside the consumer-credit exemptions
-          (free of interest and costs, repaid within 3 months: BE Book VII CEL, NL art. 7:57 BW, DE § 506 BGB);
+          interest, accepted at once: a private customer's plan so stays within the product's consumer policy
+          (free of interest and costs, within 3 months; not a legal threshold under Directive (EU) 2023/2225,
+          see ar_dunning/readme/USAGE.md);
         - customers who pay late (firm tone): up to 6 monthly instalments, each reviewed by the accountant;
         - everyone else: up to 6 instalments within 6 months, at least EUR 100 each, at most EUR 25,000 in all,
           the statutory interest keeps running, accepted at once.

@@ -19,12 +19,24 @@ PLAN_HOLDING_STATES = ("proposed", "active", "late")
 # states in which the plan's instalments are booked and the dunning leaves its invoices alone
 PLAN_SCHEDULED_STATES = ("active", "late")
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly", "Monthly")]
-# Consumer credit: Directive 2008/48/EU (CCD) art. 2(2)(j) leaves out of its scope a deferred payment "free of
-# interest and other charges" agreed after default, and art. 2(2)(f) credit "to be repaid within three months" with
-# insignificant charges; the national laws follow it (Belgium: art. VII.3 § 2 CEL, Book VII; the Netherlands:
-# art. 7:57 and 7:58 BW, the exclusions of the CCD; Germany: § 506(4) with § 491(2) no. 3 BGB, three months and low
-# costs; § 498 BGB for calling in a consumer's instalments). A consumer plan offered without the accountant
-# therefore has no interest, no costs and its last instalment at most three months after the plan date.
+# Consumer credit, the law applied since 20 November 2026: Directive (EU) 2023/2225 ("CCD2",
+# https://eur-lex.europa.eu/eli/dir/2023/2225): transposed by 20 November 2025, applied from 20 November 2026; it
+# repealed Directive 2008/48/EC (https://www.regulationtomorrow.com/eu/published-in-oj-ccd-ii/). History only:
+# 2008/48/EC art. 2(2)(f) left out credit free of interest and charges and credit repaid within three months with
+# insignificant charges, art. 2(2)(j) a deferred payment, free of charge, of an existing debt; BE (art. VII.3 CEL),
+# NL (art. 7:57-7:58 BW) and DE (§ 491(2) no. 3, § 506 BGB) followed it. CCD2 drops both exclusions of art. 2(2)(f)
+# (Member States may only lighten some obligations for such credit, a "light regime": finnius.com, "BNPL and SECCI
+# update"; hoganlovells.com, "EU Second Consumer Credit Directive: scope and impact for BNPL"); its art. 2(2)(h)
+# leaves out a supplier's own interest-free deferral of the price (the Dutch bill: paid within 50 days, 14 for a
+# large enterprise; vast-online.nl, 14 May 2025). Whether a creditor's free-of-charge instalment arrangement for an
+# overdue debt is still outside consumer-credit law, and for how long, depends on the national transposition - not
+# verified here as enacted: DE Regierungsentwurf of 3 September 2025 (§ 491, § 506 BGB-E bring in free-of-charge
+# Zahlungsaufschübe and delete § 491(2) no. 3; noerr.com, 9 September 2025); NL Implementatiewet herziene richtlijn
+# consumentenkrediet (drops the free-credit and three-month exclusions of art. 1:20 Wft; loyensloeff.com); BE Book
+# VII CEL (transposing law not found). So 3 months is the PRODUCT's conservative policy, not a legal threshold: a
+# consumer plan is accepted without the accountant only when free of interest and costs and ending within 3 months
+# of the plan date; everything else is reviewed, and the reviewer checks the customer's national law (USAGE.md,
+# "The law, as the plans apply it"). § 498 BGB still governs calling in a German consumer's instalments.
 CONSUMER_MAX_MONTHS = 3
 MAX_INSTALMENTS = 60
 
@@ -53,12 +65,14 @@ class ArDunningPlanRule(models.Model):
         string="Maximum Duration (Months)",
         default=6,
         help="Months from the plan date to the last instalment. A consumer's plan is never longer than 3 months "
-        "without the accountant's review (consumer-credit law).",
+        "without the accountant's review: our policy under consumer-credit law (Directive (EU) 2023/2225 as "
+        "transposed in the customer's country).",
     )
     interest = fields.Boolean(
         string="Interest Runs",
         help="Business customers only: the statutory late-payment interest keeps running on the amounts under the "
-        "plan. A consumer's plan with interest goes to the accountant (consumer-credit law).",
+        "plan. A consumer's plan with interest goes to the accountant (consumer-credit law: Directive (EU) "
+        "2023/2225 as transposed in the customer's country).",
     )
     require_mandate = fields.Boolean(
         string="Mandate or Saved Card Required",
@@ -388,7 +402,8 @@ class ArDunningPlan(models.Model):
     @api.model
     def _ar_plan_consumer_reasons(self, rule, dates):
         """Consumer-credit law (see CONSUMER_MAX_MONTHS): a consumer's plan offered without review is free of
-        interest and costs and ends within 3 months; anything else goes to the accountant with this reason."""
+        interest and costs and ends within 3 months (the product's policy, not a CCD2 threshold); anything else
+        goes to the accountant with this reason, which asks for the national transposition to be checked."""
         env = self.env
         today = fields.Date.context_today(self)
         reasons = []
@@ -396,14 +411,15 @@ class ArDunningPlan(models.Model):
             reasons.append(
                 env._(
                     "A plan for a private customer that ends more than 3 months from today is not offered "
-                    "automatically (consumer-credit law): our accounts department will review it."
+                    "automatically (consumer-credit law: Directive (EU) 2023/2225 as transposed in the customer's "
+                    "country): our accounts department will review it."
                 )
             )
         if rule and rule.interest:
             reasons.append(
                 env._(
-                    "A plan for a private customer is free of interest and costs (consumer-credit law): our "
-                    "accounts department will review it."
+                    "A plan for a private customer is free of interest and costs (consumer-credit law: Directive (EU) "
+                    "2023/2225 as transposed in the customer's country): our accounts department will review it."
                 )
             )
         return reasons
