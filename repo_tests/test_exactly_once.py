@@ -14,6 +14,10 @@ once. A process is stopped mid-batch without any hook in the code: either the fa
 the n-th request unanswered (the request reached the provider, the answer never reaches Odoo),
 or the test holds a row lock on the customer of an item, so that the process waits inside that
 item's transaction after having committed the items before it.
+
+Payment plans (issue 16): two plans proposed on one invoice at the same instant, and a plan accepted
+while a payment is registered on its invoice, in the orders the invoice's row lock (held by the test
+until both processes wait) or the accept's transaction (begun before the payment commits) give.
 """
 
 import json
@@ -628,3 +632,308 @@ def test_dunning_killed_mid_batch_then_rerun(world, crash):
     assert states.count("done") < len(states), f"killed before the end of its batch: {states}"
     world["procs"]["a"].run(DUNNING_BUTTON % run_id)
     _dunning_check(world, "b", crash["smtp"])
+
+
+# ------------------------------------------------------------------------------------------
+# (c) payment plans (issue 16): two plans on one invoice, a payment while a plan is accepted.
+# The test holds a row lock on the invoice (``SELECT ... FOR UPDATE`` or ``FOR SHARE``) until
+# both processes wait for it, or lets the accept's transaction begin before a payment commits;
+# each process runs its work as an Odoo request does (``retrying``: a serialization failure or
+# a deadlock rolls back and starts again), then commits.
+# ------------------------------------------------------------------------------------------
+PLAN_TOTAL = 1000.0
+PLAN_PAYMENT = 300.0
+
+PLAN_SETUP = """
+from datetime import timedelta
+from odoo import Command, fields
+
+company = env.company
+today = fields.Date.context_today(env["res.partner"])
+policy = env["ar.dunning.policy"].search([("company_id", "=", company.id)], limit=1)
+policy.plan_rule_ids.unlink()
+# within 6 instalments the plan is accepted at once, more go to the accountant
+env["ar.dunning.plan.rule"].create({
+    "policy_id": policy.id, "max_instalments": 6, "min_instalment_amount": 0, "max_total": 0, "max_months": 6,
+    "auto_accept": True,
+})
+Plan = env["ar.dunning.plan"]
+out = {"first_date": fields.Date.to_string(today + timedelta(days=7))}
+
+def invoice(name):
+    customer = env["res.partner"].create({
+        "name": name, "is_company": True, "email": name.lower().replace(" ", ".") + "@buyer.example",
+        "country_id": env.ref("base.be").id, "street": "Rue Neuve 1", "city": "Bruxelles", "zip": "1000",
+    })
+    move = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": today, "invoice_date_due": today,
+        "invoice_line_ids": [
+            Command.create({"name": "Service", "quantity": 1, "price_unit": %(total)s, "tax_ids": []}),
+        ],
+    })
+    move.action_post()
+    return move
+
+move = invoice("Plan race")
+preview = Plan._ar_plan_preview(move, 3, "monthly", today + timedelta(days=7))
+assert preview["decision"] == "accept", preview["reasons"]
+out["race"] = move.id
+for key in ("plan_queued_first", "payment_queued_first", "payment_commits_first"):
+    move = invoice("Plan payment " + key)
+    plan = Plan._ar_propose(move, 8, "weekly", today + timedelta(days=7), source="backoffice")
+    assert plan.state == "proposed", plan.state
+    out[key] = [move.id, plan.id]
+env.cr.commit()
+result(**out)
+"""
+
+# the buyer's portal request: a plan within the rule's limits, booked at once
+PLAN_PROPOSE = """
+from odoo.service.model import retrying
+move = env["account.move"].browse(%(move)d)
+t0 = _time.time()
+tries = []
+
+def propose():
+    tries.append(_time.time() - t0)
+    try:
+        return env["ar.dunning.plan"]._ar_propose(move, 3, "monthly", "%(first)s", source="portal")
+    except Exception as exc:
+        tries.append(type(exc).__name__)
+        raise
+
+try:
+    plan = retrying(propose, env)
+    env.cr.commit()
+    result(start=t0, end=_time.time(), tries=tries, plan=plan.id, state=plan.state)
+except Exception as exc:
+    env.cr.rollback()
+    result(start=t0, end=_time.time(), tries=tries, failed=type(exc).__name__, message=str(exc))
+"""
+
+# the accountant clicks Accept on the proposed plan
+PLAN_ACCEPT = """
+from odoo.service.model import retrying
+plan = env["ar.dunning.plan"].browse(%(plan)d)
+t0 = _time.time()
+tries = []
+gate = %(gate)r
+if gate:
+    # the accountant has the plan open (the transaction and its snapshot begin) and clicks Accept later
+    plan.read(["state", "amount_total"])
+    while not _os.path.exists(gate):
+        _time.sleep(0.01)
+
+def accept():
+    tries.append(_time.time() - t0)
+    try:
+        plan.action_accept()
+        env.cr.flush()
+    except Exception as exc:
+        tries.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+        raise
+
+retrying(accept, env)
+env.cr.commit()
+result(start=t0, end=_time.time(), tries=tries, state=plan.state)
+"""
+
+# the accountant registers a part payment on the invoice (Register Payment: payment posted and reconciled)
+PLAN_PAY = """
+from odoo.service.model import retrying
+move = env["account.move"].browse(%(move)d)
+t0 = _time.time()
+tries = []
+
+def pay():
+    tries.append(_time.time() - t0)
+    try:
+        wizard = env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"amount": %(amount)s, "group_payment": True})
+        payment = wizard._create_payments()
+        env.cr.flush()
+        return payment
+    except Exception as exc:
+        tries.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+        raise
+
+payment = retrying(pay, env)
+env.cr.commit()
+result(start=t0, end=_time.time(), tries=tries, payment=payment.id)
+"""
+
+# what was booked, read back by Odoo: the invoice's due lines, the plans on it, the payments' reconciliation
+PLAN_STATE = """
+move = env["account.move"].browse(%(move)d)
+terms = move.line_ids.filtered(lambda ln: ln.display_type == "payment_term")
+plans = env["ar.dunning.plan"].search([("move_ids", "in", move.ids)])
+partials = terms.matched_debit_ids | terms.matched_credit_ids
+result(
+    amount_total=move.amount_total,
+    amount_residual=move.amount_residual,
+    terms=[(ln.id, ln.balance, ln.amount_residual) for ln in terms],
+    plans=[
+        {
+            "id": plan.id,
+            "state": plan.state,
+            "amount_total": plan.amount_total,
+            "instalments": [
+                (i.amount, i.amount_residual, i.line_ids.ids) for i in plan.instalment_ids.sorted("number")
+            ],
+        }
+        for plan in plans
+    ],
+    payments=env["account.payment"].search([("partner_id", "=", move.commercial_partner_id.id)]).mapped(
+        lambda p: {"id": p.id, "amount": p.amount, "state": p.state, "reconciled": p.is_reconciled}
+    ),
+    partials=partials.mapped("amount"),
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def plans(world):
+    return world["procs"]["a"].run(PLAN_SETUP % {"total": PLAN_TOTAL})
+
+
+def _hold_invoice(world, move_id, mode="UPDATE"):
+    """The test's own transaction holds the invoice's row. FOR UPDATE: every process that locks, updates or
+    refers to it waits. FOR SHARE: a process that only refers to it (the payment linked to the invoice, its
+    reconciliation) goes on; one that locks or updates it (the plan's lock, the invoice's new open amount) waits."""
+    conn = connect(world["cfg"], world["cfg"]["AR_MP_DB"])
+    cr = conn.cursor()
+    cr.execute(f"SELECT id FROM account_move WHERE id = %s FOR {mode}", [move_id])
+    return conn
+
+
+def _start_waiting(world, runs, conn):
+    """Hand each (process, script) its script in turn, each one once the ones before wait for the
+    invoice's row lock; release the lock when all wait; return their results."""
+    cfg = world["cfg"]
+    try:
+        for k, (proc, script) in enumerate(runs):
+            proc.send(script)
+            started = [p for p, _s in runs[: k + 1]]
+            wait_for(
+                lambda started=started: (
+                    all(backends_waiting_on_lock(cfg, p.pid) == 1 for p in started)
+                    or any(len(p.results) >= p.sent for p in started)
+                ),
+                timeout=120,
+                what="the processes to wait for the invoice's row lock",
+            )
+            early = [p.name for p in started if len(p.results) >= p.sent]
+            assert not early, f"{early} did not wait for the invoice's row lock: {[p.results[-1] for p in started]}"
+    finally:
+        conn.rollback()
+        conn.close()
+    return [proc.result(240, check=False) for proc, _s in runs]
+
+
+def _plan_state(world, move_id):
+    return world["procs"]["a"].run(PLAN_STATE % {"move": move_id})
+
+
+def test_plan_two_proposals_on_one_invoice_at_once(world, plans):
+    """Two requests propose (and, within the rule, book at once) a plan on the same invoice at the same
+    instant: one plan is booked, the other request is refused cleanly and leaves nothing behind."""
+    move_id = plans["race"]
+    a, b = world["procs"]["a"], world["procs"]["b"]
+    script = PLAN_PROPOSE % {"move": move_id, "first": plans["first_date"]}
+    results = _start_waiting(world, [(a, script), (b, script)], _hold_invoice(world, move_id))
+    for proc, res in zip((a, b), results, strict=True):
+        assert "error" not in res, f"{proc.name} crashed:\n{res['error']}"
+    booked = [res for res in results if "plan" in res]
+    refused = [res for res in results if "failed" in res]
+    assert len(booked) == 1 and len(refused) == 1, results
+    assert booked[0]["state"] == "active", booked
+    assert refused[0]["failed"] in ("UserError", "ValidationError"), refused
+    state = _plan_state(world, move_id)
+    assert [p["id"] for p in state["plans"]] == [booked[0]["plan"]], f"one plan on the invoice: {state['plans']}"
+    plan = state["plans"][0]
+    plan_lines = sorted(line for _a, _r, lines in plan["instalments"] for line in lines)
+    assert len(plan["instalments"]) == 3 and all(len(lines) == 1 for _a, _r, lines in plan["instalments"])
+    assert sorted(line_id for line_id, _b, _r in state["terms"]) == plan_lines, "the due lines are the plan's, once"
+    assert sum(amount for amount, _r, _l in plan["instalments"]) == pytest.approx(PLAN_TOTAL)
+    assert sum(balance for _i, balance, _r in state["terms"]) == pytest.approx(PLAN_TOTAL)
+    assert state["amount_residual"] == pytest.approx(PLAN_TOTAL), "the invoice's open amount is unchanged"
+    print(f"two proposals: {results}")
+    first, second = results
+    assert first["start"] < second["end"] and second["start"] < first["end"], f"the runs did not overlap: {results}"
+
+
+def _payment_commits_during_accept(world, move_id, plan_id):
+    """The accountant's Accept transaction has begun (its snapshot shows the invoice unpaid) when a
+    payment is registered and committed in another process; then Accept goes on. (accept, pay) results."""
+    a, b = world["procs"]["a"], world["procs"]["b"]
+    gate = Path(tempfile.mkdtemp(prefix="ar_mp_gate_")) / "accept"
+    a.send(PLAN_ACCEPT % {"plan": plan_id, "gate": str(gate)})
+    try:
+        wait_for(
+            lambda: (
+                sql(
+                    world,
+                    "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND state = 'idle in transaction'",
+                    [f"odoo-{a.pid}"],
+                )
+                or len(a.results) >= a.sent
+            ),
+            timeout=60,
+            what="the accept's transaction to begin",
+        )
+        paid = b.run(PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT})
+    finally:
+        gate.touch()
+    return [a.result(240, check=False), paid]
+
+
+@pytest.mark.parametrize("order", ["plan_queued_first", "payment_queued_first", "payment_commits_first"])
+def test_plan_accepted_while_a_payment_arrives(world, plans, order):
+    """The accountant accepts a plan while a part payment is registered on its invoice: whichever gets the
+    invoice first, the plan covers what was open when it was booked, the payment is reconciled once and the
+    invoice owes its total less the payment."""
+    move_id, plan_id = plans[order]
+    a, b = world["procs"]["a"], world["procs"]["b"]
+    accept = (a, PLAN_ACCEPT % {"plan": plan_id, "gate": ""})
+    pay = (b, PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT})
+    if order == "plan_queued_first":
+        # the plan waits for the invoice first, the payment behind it (linking the payment to the invoice)
+        runs, mode = [accept, pay], "UPDATE"
+    elif order == "payment_queued_first":
+        # the payment is posted and reconciled and waits to write the invoice's open amount (its commit is
+        # near); then the accountant clicks Accept, whose transaction starts before the payment commits
+        runs, mode = [pay, accept], "SHARE"
+    else:
+        # the accept's transaction begins, then the payment is registered and committed, then Accept goes on
+        runs, mode = [accept, pay], None
+    if mode:
+        results = _start_waiting(world, runs, _hold_invoice(world, move_id, mode))
+    else:
+        results = _payment_commits_during_accept(world, move_id, plan_id)
+    for (proc, _script), res in zip(runs, results, strict=True):
+        proc.check(res)
+    state = _plan_state(world, move_id)
+    (plan,) = state["plans"]
+    assert plan["state"] == "active", plan
+    # the plan holds what was open when it was booked: the whole invoice (booked before the payment)
+    # or the invoice less the payment (booked after it) -- never the payment twice
+    planned = sum(amount for amount, _r, _l in plan["instalments"])
+    assert planned == pytest.approx(plan["amount_total"])
+    assert planned in (pytest.approx(PLAN_TOTAL), pytest.approx(PLAN_TOTAL - PLAN_PAYMENT)), plan
+    # the invoice's receivable due lines still add up to its total; what is open is in the plan's instalments
+    assert sum(balance for _i, balance, _r in state["terms"]) == pytest.approx(PLAN_TOTAL)
+    plan_lines = {line for _a, _r, lines in plan["instalments"] for line in lines}
+    assert {line for line, _b, residual in state["terms"] if residual} <= plan_lines, state
+    assert sum(residual for _a, residual, _l in plan["instalments"]) == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT)
+    # one payment, reconciled once, for its amount
+    (payment,) = state["payments"]
+    assert payment["amount"] == pytest.approx(PLAN_PAYMENT) and payment["reconciled"], payment
+    assert sum(state["partials"]) == pytest.approx(PLAN_PAYMENT), state["partials"]
+    assert state["amount_residual"] == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT)
+    if order == "payment_commits_first":
+        # the plan covers what the payment left open: its first try saw the invoice unpaid and was refused
+        assert planned == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT), results
+        assert any(str(t).startswith("SerializationFailure") for t in results[0]["tries"]), results
+    when = "before" if abs(planned - PLAN_TOTAL) < 0.005 else "after"
+    print(f"{order}: {results}; plan booked on {planned} ({when} the payment)")
