@@ -863,6 +863,10 @@ class ArSuiteDemo(models.AbstractModel):
         if "segment" not in self.env["ar.dunning.plan.rule"]._fields:  # ar_dunning without the suite's segments
             rules = rules[1:]
         policy.write({"plan_rule_ids": [Command.create(vals) for vals in rules]})
+        # the demo company is taken to have checked its country's consumer-credit law (Settings > Accounting >
+        # Follow-up: late-payment law), so the private customer's plan shows the confirmed-at-once flow; a real
+        # company leaves it off until it has (every private customer's plan is then reviewed)
+        policy.company_id.ar_plan_consumer_confirmed = True
 
     @api.model
     def _ar_demo_plan_steps(self, company, customers, today):

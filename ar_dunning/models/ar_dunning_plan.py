@@ -400,13 +400,21 @@ class ArDunningPlan(models.Model):
         return reasons
 
     @api.model
-    def _ar_plan_consumer_reasons(self, rule, dates):
+    def _ar_plan_consumer_reasons(self, rule, dates, company=None):
         """Consumer-credit law (see CONSUMER_MAX_MONTHS): a consumer's plan offered without review is free of
         interest and costs and ends within 3 months (the product's policy, not a CCD2 threshold); anything else
         goes to the accountant with this reason, which asks for the national transposition to be checked."""
         env = self.env
         today = fields.Date.context_today(self)
         reasons = []
+        if company and not company.ar_plan_consumer_confirmed:
+            # CCD2's national transpositions may make any consumer plan consumer credit: unknown, so reviewed
+            reasons.append(
+                env._(
+                    "A plan for a private customer is reviewed by our accounts department (consumer-credit law: "
+                    "Directive (EU) 2023/2225 as transposed in the customer's country)."
+                )
+            )
         if dates[-1] > today + relativedelta(months=CONSUMER_MAX_MONTHS):
             reasons.append(
                 env._(
@@ -479,7 +487,7 @@ class ArDunningPlan(models.Model):
             rule, moves, amounts=amounts, dates=dates, collect_mode=collect_mode, consumer=consumer
         )
         if consumer:
-            reasons += self._ar_plan_consumer_reasons(rule, dates)
+            reasons += self._ar_plan_consumer_reasons(rule, dates, company=company)
         result.update(
             consumer=consumer,
             interest=bool(rule.interest) and not consumer,

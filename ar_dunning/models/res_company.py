@@ -22,6 +22,18 @@ class ResCompany(models.Model):
         "first reminder, or 30 days after receipt of the invoice (§ 286(1) and (3) BGB). Each customer can "
         "override it.",
     )
+    # Directive (EU) 2023/2225 (CCD2) replaced 2008/48/EC on 20 November 2026 and no longer leaves free, short credit
+    # outside consumer-credit law; the national laws transposing it (German government draft of 3 September 2025,
+    # § 491 BGB-RegE: free short-term deferrals of payment; Dutch implementation bill of 15 April 2025; Belgian
+    # Book VII)
+    # decide whether a free instalment plan for an overdue consumer debt is consumer credit. The product cannot know
+    # which version applies to a company: off (the default), every private customer's plan waits for the accountant.
+    ar_plan_consumer_confirmed = fields.Boolean(
+        string="Private Customers' Payment Plans Confirmed at Once",
+        help="Tick only after checking that in your country a payment plan free of interest and costs, ending "
+        "within 3 months, is not consumer credit under the law transposing Directive (EU) 2023/2225. Unticked "
+        "(the default): every plan a private customer proposes goes to your review.",
+    )
     ar_dunning_nl_b2b_fee_rule_id = fields.Many2one(
         "ar.dunning.fee.rule",
         string="Dutch Business Customers: Agreed Cost Rule",

@@ -21,6 +21,8 @@ class TestDunningPlan(ArDunningCommon):
             cls.env, login="plan_collector", groups="account.group_account_invoice", company_id=cls.company.id
         )
         cls.policy.write({"collector_id": cls.collector.id, "plan_grace_days": 5})
+        # the company has checked its country's consumer-credit law (see test_consumer_plan_reviewed_by_default)
+        cls.company.ar_plan_consumer_confirmed = True
         cls.rule = cls.env["ar.dunning.plan.rule"].create(
             {
                 "policy_id": cls.policy.id,
@@ -262,6 +264,22 @@ class TestDunningPlan(ArDunningCommon):
         business = Plan._ar_plan_preview(self.inv1, 5, "monthly", self.RUN_DATE + timedelta(days=7))
         self.assertEqual(business["decision"], "accept", "a business plan of 5 months is within the rule")
         self.assertTrue(business["interest"])
+
+    def test_consumer_plan_reviewed_until_the_company_checked_the_law(self):
+        # CCD2 (Directive (EU) 2023/2225, applied since 20 November 2026): whether a free 3-month plan for a
+        # consumer is consumer credit depends on the national transposition, which the product cannot know
+        self.company.ar_plan_consumer_confirmed = False
+        inv = self._invoice(self.be_b2c, 600, self._days(10))
+        preview = self.env["ar.dunning.plan"]._ar_plan_preview(inv, 3, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(preview["decision"], "review")
+        self.assertIn("2023/2225", " ".join(preview["reasons"]))
+        business = self.env["ar.dunning.plan"]._ar_plan_preview(
+            self.inv1, 3, "monthly", self.RUN_DATE + timedelta(days=7)
+        )
+        self.assertEqual(business["decision"], "accept", "business plans are not concerned")
+        self.company.ar_plan_consumer_confirmed = True
+        preview = self.env["ar.dunning.plan"]._ar_plan_preview(inv, 3, "monthly", self.RUN_DATE + timedelta(days=7))
+        self.assertEqual(preview["decision"], "accept", preview["reasons"])
 
     def test_mandate_required(self):
         self.rule.require_mandate = True
