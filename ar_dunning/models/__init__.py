@@ -1,5 +1,6 @@
 from . import ar_dunning_policy
 from . import ar_dunning_charge
+from . import ar_dunning_arrangement
 from . import ar_dunning_promise
 from . import ar_dunning_plan
 from . import res_partner

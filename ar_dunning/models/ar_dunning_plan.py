@@ -114,7 +114,7 @@ class ArDunningPlan(models.Model):
 
     _name = "ar.dunning.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.dunning.arrangement"]
     _order = "id desc"
     _rec_names_search = ["partner_id"]
     _check_company_auto = True
@@ -237,15 +237,6 @@ class ArDunningPlan(models.Model):
         for plan in self:
             policy = plan.partner_id._ar_dunning_policy(plan.company_id) if plan.partner_id else False
             plan.grace_days = policy.plan_grace_days if policy else 0
-
-    @api.depends("requested_by_id.email", "partner_id")
-    def _compute_notify_partner_id(self):
-        for plan in self:
-            requester = plan.requested_by_id
-            if requester and requester.email:
-                plan.notify_partner_id = requester
-            else:
-                plan.notify_partner_id = plan.partner_id and plan.partner_id._ar_dunning_get_contact()
 
     # ------------------------------------------------------------------
     # What may be planned, and the schedule
@@ -534,10 +525,8 @@ class ArDunningPlan(models.Model):
         review_reason = False
         if preview["decision"] == "review":
             # the reasons for the accountant who reviews, in their language (the buyer reads them in theirs)
-            reviewer = (
-                self.env["ar.dunning.promise"]
-                .new({"partner_id": partner.id, "company_id": company.id})
-                ._ar_follow_up_user(partner._ar_dunning_policy(company))
+            reviewer = self.new({"partner_id": partner.id, "company_id": company.id})._ar_follow_up_user(
+                partner._ar_dunning_policy(company)
             )
             lang = reviewer.lang or company.partner_id.lang or "en_US"
             review_reason = "\n".join(
@@ -618,24 +607,6 @@ class ArDunningPlan(models.Model):
                 ),
                 note=plaintext2html(plan.review_reason) if plan.review_reason else False,
             )
-
-    def _ar_follow_up_user(self, policy):
-        self.ensure_one()
-        # the same reviewer as for promises to pay (collector, salesperson, first invoicing user)
-        return (
-            self.env["ar.dunning.promise"]
-            .new({"partner_id": self.partner_id.id, "company_id": self.company_id.id})
-            ._ar_follow_up_user(policy)
-        )
-
-    def _ar_notify_buyer(self, template_xmlid):
-        """E-mail the buyer (their language, formal register)."""
-        template = self.env.ref(template_xmlid, raise_if_not_found=False)
-        if not template:
-            return
-        for plan in self.filtered(lambda p: p.source != "backoffice"):
-            if plan.notify_partner_id.email:
-                template.send_mail(plan.id)
 
     # ------------------------------------------------------------------
     # The accountant's decisions

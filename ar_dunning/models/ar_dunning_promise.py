@@ -30,7 +30,7 @@ class ArDunningPromise(models.Model):
 
     _name = "ar.dunning.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.dunning.arrangement"]
     _order = "promise_date desc, id desc"
     _check_company_auto = True
 
@@ -333,42 +333,6 @@ class ArDunningPromise(models.Model):
                 ),
                 note=plaintext2html(promise.note) if promise.note else False,
             )
-
-    def _ar_follow_up_user(self, policy):
-        """Who reviews: the policy's collector, else the customer's salesperson, else the first
-        invoicing user of the company."""
-        self.ensure_one()
-        if policy and policy.collector_id:
-            return policy.collector_id
-        salesperson = self.partner_id.user_id
-        if salesperson and not salesperson.share:
-            return salesperson
-        group = self.env.ref("account.group_account_invoice")
-        return self.env["res.users"].search(
-            Domain("all_group_ids", "in", group.ids)
-            & Domain("share", "=", False)
-            & Domain("company_ids", "in", self.company_id.ids),
-            order="id",
-            limit=1,
-        )
-
-    @api.depends("requested_by_id.email", "partner_id")
-    def _compute_notify_partner_id(self):
-        for promise in self:
-            requester = promise.requested_by_id
-            if requester and requester.email:
-                promise.notify_partner_id = requester
-            else:
-                promise.notify_partner_id = promise.partner_id and promise.partner_id._ar_dunning_get_contact()
-
-    def _ar_notify_buyer(self, template_xmlid):
-        """E-mail the buyer (their language, the formal register of the other customer e-mails)."""
-        template = self.env.ref(template_xmlid, raise_if_not_found=False)
-        if not template:
-            return
-        for promise in self.filtered(lambda p: p.source != "backoffice"):
-            if promise.notify_partner_id.email:
-                template.send_mail(promise.id)
 
     # ------------------------------------------------------------------
     # Kept and broken
