@@ -7,6 +7,7 @@ from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.ar_dunning.tests.common import on_day
 
 
 @tagged("post_install", "-at_install")
@@ -75,9 +76,10 @@ class TestSuiteDunningJourney(AccountTestInvoicingCommon, HttpCase):
         cls.invoice.action_post()
 
     def _run(self, on_date, execute=True):
-        return self.env["ar.dunning.run"]._run_batch(
-            date=on_date, policy_ids=self.policy.ids, partner_ids=self.customer.ids, execute=execute
-        )
+        with on_day(on_date):  # a run is made and sent on its date
+            return self.env["ar.dunning.run"]._run_batch(
+                date=on_date, policy_ids=self.policy.ids, partner_ids=self.customer.ids, execute=execute
+            )
 
     def _csrf(self, url):
         response = self.url_open(url)

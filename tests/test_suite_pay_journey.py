@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo.tests import tagged
 
 from odoo.addons.ar_customer_centric.tests.test_portal_common import ArPortalCommon
+from odoo.addons.ar_dunning.tests.common import on_day
 
 
 @tagged("post_install", "-at_install")
@@ -66,12 +67,11 @@ class TestSuitePayJourney(ArPortalCommon):
         """A dunning run after every due date has nothing to say to this customer."""
         if not self.env["ar.dunning.policy"].search_count([("company_id", "=", self.company.id)]):
             self.company._ar_dunning_create_default_policy()
-        run = self.env["ar.dunning.run"]._run_batch(
-            date=max(invoices.mapped("invoice_date_due")) + timedelta(days=40),
-            partner_ids=self.buyer_a.ids,
-            company=self.company,
-            execute=True,
-        )
+        run_date = max(invoices.mapped("invoice_date_due")) + timedelta(days=40)
+        with on_day(run_date):  # a run is sent on its date
+            run = self.env["ar.dunning.run"]._run_batch(
+                date=run_date, partner_ids=self.buyer_a.ids, company=self.company, execute=True
+            )
         lines = run.line_ids.filtered(lambda line: line.partner_id == self.buyer_a and line.state != "excluded")
         self.assertFalse(lines)
         self.assertFalse(run.line_ids.mail_id)

@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_customer_centric.tests.test_portal_common import ArPortalCommon
+from odoo.addons.ar_dunning.tests.common import on_day
 
 XSS = "<script>alert('ar-xss')</script><img src=x onerror=\"alert('ar-xss')\">"
 
@@ -32,9 +33,10 @@ class TestSuitePromise(ArPortalCommon):
         cls.inv_a3 = cls._ar_invoice(cls.buyer_a, 250.0, cls.today - timedelta(days=15))
 
     def _run(self, on_date, execute=False):
-        return self.env["ar.dunning.run"]._run_batch(
-            date=on_date, policy_ids=self.policy.ids, partner_ids=self.buyer_a.ids, execute=execute
-        )
+        with on_day(on_date):  # a run is made and sent on its date
+            return self.env["ar.dunning.run"]._run_batch(
+                date=on_date, policy_ids=self.policy.ids, partner_ids=self.buyer_a.ids, execute=execute
+            )
 
     def _csrf(self, url):
         response = self.url_open(url)

@@ -893,26 +893,35 @@ class ArDunningPlan(models.Model):
     # On schedule, late, broken, completed
     # ------------------------------------------------------------------
 
+    def _ar_schedule_state(self, on_date):
+        """Where a booked plan stands on ``on_date``, without changing it: "completed" when every instalment is
+        paid, "broken" when one is still open after the policy's grace days, "late" when one is past due,
+        else "active". Read from the due lines themselves: a payment being reconciled right now counts at once."""
+        self.ensure_one()
+        open_instalments = self.instalment_ids.filtered(lambda i: any(not ln.reconciled for ln in i.line_ids))
+        if not open_instalments:
+            return "completed"
+        past = open_instalments.filtered(lambda i: i.date < on_date)
+        if any(i.date + timedelta(days=self.grace_days) < on_date for i in past):
+            return "broken"
+        return "late" if past else "active"
+
     def _ar_update_states(self, on_date=None):
         """Follow the booked plans: completed when all is paid, late when an instalment is past due,
-        broken when one is still open after the policy's grace days. Returns the plans broken now."""
+        broken when one is still open after the policy's grace days. Returns the plans broken now.
+
+        ``on_date`` is today or earlier: a plan breaks (and its buyer is told) on the day it happens, never
+        because someone looks ahead (a run dated later uses ``_ar_schedule_state``)."""
         on_date = on_date or fields.Date.context_today(self)
         broken = self.browse()
         for plan in self.filtered(lambda p: p.state in PLAN_SCHEDULED_STATES):
-            # read from the due lines themselves: a payment being reconciled right now counts at once
-            open_instalments = plan.instalment_ids.filtered(lambda i: any(not ln.reconciled for ln in i.line_ids))
-            if not open_instalments:
-                plan.write({"state": "completed", "date_resolved": on_date})
-                continue
-            past = open_instalments.filtered(lambda i: i.date < on_date)
-            if any(i.date + timedelta(days=plan.grace_days) < on_date for i in past):
-                plan.write({"state": "broken", "date_resolved": on_date})
-                broken |= plan
-            elif past:
-                if plan.state != "late":
-                    plan.state = "late"
-            elif plan.state != "active":
-                plan.state = "active"
+            state = plan._ar_schedule_state(on_date)
+            if state in ("completed", "broken"):
+                plan.write({"state": state, "date_resolved": on_date})
+                if state == "broken":
+                    broken |= plan
+            elif plan.state != state:
+                plan.state = state
         if broken:
             broken._ar_notify_buyer("ar_dunning.mail_template_plan_broken")
         return broken

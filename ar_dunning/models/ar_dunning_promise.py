@@ -346,12 +346,17 @@ class ArDunningPromise(models.Model):
             if all(m.payment_state in ("paid", "in_payment", "reversed") for m in moves):
                 promise.write({"state": "kept", "date_resolved": today})
 
+    def _ar_due_to_break(self, on_date):
+        """The open promises that are broken on ``on_date`` (past their date and grace days), without changing
+        them: a run dated later than today shows them as broken in its preview only."""
+        return self.filtered(lambda p: p.state == "open" and p.grace_end and p.grace_end < on_date)
+
     def _ar_break_due(self, on_date):
         """Open promises past their date and grace days with a promised invoice still open: broken.
 
         Returns the promises broken now."""
         self._ar_update_kept()
-        due = self.filtered(lambda p: p.state == "open" and p.grace_end and p.grace_end < on_date)
+        due = self._ar_due_to_break(on_date)
         if due:
             due.write({"state": "broken", "date_resolved": on_date})
         return due

@@ -10,7 +10,7 @@ import odoo.modules.module
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, format_date, split_every
 from odoo.tools.pdf import merge_pdf
 
 from ..tools.dunning_level import days_overdue, next_level, tone_from_score
@@ -52,6 +52,17 @@ class ArDunningRun(models.Model):
         "res.partner", string="Only Customers", help="Restrict the run to these customers (empty: all)."
     )
     automatic = fields.Boolean(readonly=True, help="Started by the scheduled action.")
+    date_previewed = fields.Date(
+        string="Previewed On",
+        readonly=True,
+        copy=False,
+        help="The day the preview was computed. A run dated later is only a look ahead: it is sent once previewed "
+        "again on its date.",
+    )
+    look_ahead = fields.Boolean(
+        compute="_compute_look_ahead",
+        help="Previewed before its date: what would break by then is shown, nothing has broken yet.",
+    )
     state = fields.Selection(
         [("draft", "Draft"), ("preview", "Preview"), ("running", "Running"), ("done", "Done")],
         default="draft",
@@ -163,7 +174,7 @@ class ArDunningRun(models.Model):
                 )
             run.line_ids.filtered(lambda line: line.state != "done").unlink()
             run.with_company(run.company_id)._compute_lines()  # company-dependent partner fields
-            run.state = "preview"
+            run.write({"state": "preview", "date_previewed": fields.Date.context_today(run)})
         return True
 
     def _get_policies(self):
@@ -507,19 +518,35 @@ class ArDunningRun(models.Model):
             return "threshold"
         return False
 
+    @api.depends("date", "date_previewed", "state")
+    def _compute_look_ahead(self):
+        for run in self:
+            run.look_ahead = run.state == "preview" and bool(run.date_previewed) and run.date_previewed < run.date
+
+    def _ar_arrangement_date(self):
+        """The day up to which this run changes promises and plans: its own date, never after today.
+
+        A run dated later is a look ahead: what would break by its date is shown in the preview, but nothing
+        breaks and no buyer is told before the day comes (``_promise_scope``, ``_plan_scope``)."""
+        return min(self.date, fields.Date.context_today(self))
+
     def _promise_scope(self, partners):
         """What the customers' promises to pay mean for this run.
 
         Open promises past their date and grace days with an invoice still open break now (paid ones
-        are kept). Returns ``(promised, open_promise, resumed, broken_by_partner)``: the ids of the
+        are kept), up to today; those that would break by a later run date only count as broken in this
+        preview. Returns ``(promised, open_promise, resumed, broken_by_partner)``: the ids of the
         invoices open promises hold, the customers a promise without invoices holds as a whole, the
         ids of the invoices of promises broken and not yet reminded (they resume at their level), and
         those broken promises per customer (the reminder mentions them).
         """
         Promise = self.env["ar.dunning.promise"]
         scope = Domain("partner_id", "in", partners.ids) & Domain("company_id", "=", self.company_id.id)
-        Promise.search(scope & Domain("state", "=", "open"))._ar_break_due(self.date)
+        today = self._ar_arrangement_date()
+        Promise.search(scope & Domain("state", "=", "open"))._ar_break_due(today)
         holding = Promise.search(scope & Domain("state", "=", "open"))
+        foreseen = holding._ar_due_to_break(self.date) if self.date > today else Promise
+        holding -= foreseen
         promised = set(holding.line_ids.move_id.ids)
         open_promise = {p.partner_id.id for p in holding if not p.line_ids}
         broken = Promise.search(scope & Domain("state", "=", "broken") & Domain("date_resolved", "<=", self.date))
@@ -528,6 +555,7 @@ class ArDunningRun(models.Model):
                 [("broken_promise_ids", "in", broken.ids), ("state", "=", "done")]
             )
             broken -= mentioned.broken_promise_ids
+        broken |= foreseen
         # an invoice under a new open promise stays held, even if an older promise of it broke
         resumed = set(broken.line_ids.move_id.ids) - promised
         broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
@@ -536,15 +564,21 @@ class ArDunningRun(models.Model):
     def _plan_scope(self, partners):
         """What the customers' payment plans mean for this run, like ``_promise_scope``.
 
-        Booked plans are followed first (completed, late, or broken once an instalment is open past the
-        policy's grace days). Returns ``(planned, resumed, broken_by_partner)``: the ids of the invoices of
-        plans on schedule or late within grace (never chased), of those of plans broken and not yet reminded
-        (they resume at the level reached before the plan), and those broken plans per customer.
+        Booked plans are followed first, up to today (completed, late, or broken once an instalment is open
+        past the policy's grace days); those that would break by a later run date only count as broken in
+        this preview. Returns ``(planned, resumed, broken_by_partner)``: the ids of the invoices of plans on
+        schedule or late within grace (never chased), of those of plans broken and not yet reminded (they
+        resume at the level reached before the plan), and those broken plans per customer.
         """
         Plan = self.env["ar.dunning.plan"]
         scope = Domain("partner_id", "in", partners.ids) & Domain("company_id", "=", self.company_id.id)
-        Plan.search(scope & Domain("state", "in", ("active", "late")))._ar_update_states(self.date)
+        today = self._ar_arrangement_date()
+        Plan.search(scope & Domain("state", "in", ("active", "late")))._ar_update_states(today)
         holding = Plan.search(scope & Domain("state", "in", ("active", "late")))
+        foreseen = (
+            holding.filtered(lambda p: p._ar_schedule_state(self.date) == "broken") if self.date > today else Plan
+        )
+        holding -= foreseen
         planned = set(holding.move_ids.ids)
         broken = Plan.search(scope & Domain("state", "=", "broken") & Domain("date_resolved", "<=", self.date))
         if broken:
@@ -552,6 +586,7 @@ class ArDunningRun(models.Model):
                 [("broken_plan_ids", "in", broken.ids), ("state", "=", "done")]
             )
             broken -= mentioned.broken_plan_ids
+        broken |= foreseen
         resumed = set(broken.move_ids.ids) - planned
         broken_by_partner = {partner.id: list(records) for partner, records in broken.grouped("partner_id").items()}
         return planned, resumed, broken_by_partner
@@ -819,6 +854,31 @@ class ArDunningRun(models.Model):
             run._execute()
         return True
 
+    def _ar_check_sendable(self):
+        """A run is sent on its date, from a preview made that day.
+
+        Sent earlier, its reminders would claim interest not yet accrued and tell customers that promises and
+        plans broke before they did; previewed earlier, it would miss the payments, promises and plans since."""
+        today = fields.Date.context_today(self)
+        if self.date > today:
+            raise UserError(
+                self.env._(
+                    "Run %(run)s is dated %(date)s: it can be previewed now and sent from that day on.",
+                    run=self.name,
+                    date=format_date(self.env, self.date),
+                )
+            )
+        if self.date_previewed and self.date_previewed < self.date:
+            raise UserError(
+                self.env._(
+                    "Run %(run)s was previewed on %(previewed)s, before its date %(date)s: preview it again so that "
+                    "the payments, promises and payment plans since then count, then send it.",
+                    run=self.name,
+                    previewed=format_date(self.env, self.date_previewed),
+                    date=format_date(self.env, self.date),
+                )
+            )
+
     def _ar_commit(self, processed, remaining):
         """Commit a finished batch so that a crash later never resends it.
 
@@ -841,6 +901,8 @@ class ArDunningRun(models.Model):
             self.action_preview()
         if self.state == "done":
             return
+        if self.state == "preview":
+            self._ar_check_sendable()
         todo = self.line_ids.filtered(lambda line: line.state == "draft" and line.selected).sorted("id")
         blocked = todo.filtered("blocked")
         if blocked:

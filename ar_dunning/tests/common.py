@@ -1,8 +1,19 @@
+from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
 
-from odoo import Command
+from freezegun import freeze_time
+
+from odoo import Command, fields
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@contextmanager
+def on_day(day):
+    """Live ``day`` when it is after today: a dunning run is sent on its date (``_ar_check_sendable``), and
+    promises and plans break on the day it happens, so a test moves the clock rather than dating runs ahead."""
+    with freeze_time(day) if day and day > fields.Date.today() else nullcontext():
+        yield
 
 
 class ArDunningCommon(AccountTestInvoicingCommon):
@@ -69,13 +80,15 @@ class ArDunningCommon(AccountTestInvoicingCommon):
 
     def _run(self, on_date=None, partners=None, execute=False, **ctx):
         Run = self.env["ar.dunning.run"].with_context(**ctx)
-        return Run._run_batch(
-            date=on_date or self.RUN_DATE,
-            policy_ids=self.policy.ids,
-            partner_ids=(partners.ids if partners else None),
-            execute=execute,
-            company=self.company,
-        )
+        on_date = on_date or self.RUN_DATE
+        with on_day(on_date):
+            return Run._run_batch(
+                date=on_date,
+                policy_ids=self.policy.ids,
+                partner_ids=(partners.ids if partners else None),
+                execute=execute,
+                company=self.company,
+            )
 
     def _line(self, run, partner):
         return run.line_ids.filtered(lambda line: line.partner_id == partner)

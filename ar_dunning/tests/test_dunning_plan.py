@@ -351,6 +351,41 @@ class TestDunningPlan(ArDunningCommon):
         score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=9))[self.be_b2b.id]
         self.assertIn("Broken promises to pay and payment plans: 1 → +10.0", score[2])
 
+    def test_run_dated_ahead_shows_the_break_but_breaks_nothing(self):
+        # a credit controller looks at next week's run today: the plan that would break by then is shown
+        # broken in the preview, but it stays on schedule, its buyer is not told and the run cannot be sent
+        plan = self._propose(self.inv1, 3, "weekly", first=1)
+        mails = self.env["mail.mail"].search_count([("model", "=", "ar.dunning.plan"), ("res_id", "=", plan.id)])
+        ahead = self.RUN_DATE + timedelta(days=9)
+        run = self.env["ar.dunning.run"]._run_batch(
+            date=ahead, policy_ids=self.policy.ids, partner_ids=self.be_b2b.ids, company=self.company
+        )
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(line.broken_plan_ids, plan, "the preview shows what its date would bring")
+        self.assertLessEqual(plan.instalment_ids[0].line_ids, line.statement_item_ids.move_line_id)
+        self.assertTrue(run.look_ahead)
+        self.assertEqual((plan.state, plan.date_resolved), ("active", False), "nothing broke today")
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("model", "=", "ar.dunning.plan"), ("res_id", "=", plan.id)]),
+            mails,
+            "the buyer is not told that the plan ended",
+        )
+        with self.assertRaisesRegex(UserError, "can be previewed now and sent from that day on"):
+            run.action_execute()
+        self.assertEqual(line.state, "draft")
+        # on its date the run must be previewed again: then the plan breaks for real and the buyer is told
+        with freeze_time(ahead):
+            with self.assertRaisesRegex(UserError, "preview it again"):
+                run.action_execute()
+            run.action_preview()
+            self.assertFalse(run.look_ahead)
+            self.assertEqual((plan.state, plan.date_resolved), ("broken", ahead))
+            ended = self.env["mail.mail"].search([("model", "=", "ar.dunning.plan"), ("res_id", "=", plan.id)])
+            self.assertEqual(len(ended), mails + 1)
+            run.action_execute()
+        self.assertEqual(self._line(run, self.be_b2b).broken_plan_ids, plan)
+        self.assertEqual(self._line(run, self.be_b2b).state, "done")
+
     def test_fixed_compensation_once_per_late_instalment(self):
         # level 2 claims the EUR 40 per late invoice (BE business); under a plan it is per late instalment
         # (CJEU C-78/22), even when the instalment covers two invoices

@@ -157,6 +157,23 @@ class TestDunningPromise(ArDunningCommon):
         score = self.be_b2b._ar_dunning_tone_data(self.RUN_DATE + timedelta(days=15))[self.be_b2b.id]
         self.assertIn("Broken promises to pay and payment plans: 1 → +10.0", score[2])
 
+    def test_run_dated_ahead_breaks_no_promise(self):
+        promise = self._request(self.inv1, 5)
+        run = self.env["ar.dunning.run"]._run_batch(
+            date=self.RUN_DATE + timedelta(days=9),
+            policy_ids=self.policy.ids,
+            partner_ids=self.be_b2b.ids,
+            company=self.company,
+        )
+        line = self._line(run, self.be_b2b)
+        self.assertEqual(line.broken_promise_ids, promise, "the preview shows the promise its date would break")
+        self.assertIn(self.inv1, line.statement_item_ids.move_id)
+        self.assertEqual((promise.state, promise.date_resolved), ("open", False), "but nothing broke today")
+        with self.assertRaisesRegex(UserError, "sent from that day on"):
+            run.action_execute()
+        # a run of today still holds the promised invoice
+        self.assertNotIn(self.inv1, self._line(self._run(partners=self.be_b2b), self.be_b2b).statement_item_ids.move_id)
+
     def test_broken_promise_text_in_the_customer_language(self):
         expected = {
             "nl_NL": "U hebt beloofd",
