@@ -802,8 +802,11 @@ class ArDunningPlan(models.Model):
             {"line_ids": commands, "invoice_date_due": max(dates)}
         )
         for line, others in counterparts.items():
-            if others:
-                (line | others).reconcile()
+            # Odoo reverses the exchange-difference entry of a foreign-currency payment with its partials: that
+            # entry's line is settled by its reversal, and reconciling again books the difference anew
+            still_open = others.filtered(lambda ln: not ln.reconciled)
+            if still_open:
+                (line | still_open).reconcile()
         created = move.line_ids.filtered(lambda ln: ln.id not in before)
         return (unpaid | created).sorted(lambda ln: (ln.date_maturity, ln.id))
 

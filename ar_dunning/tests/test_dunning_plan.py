@@ -113,6 +113,46 @@ class TestDunningPlan(ArDunningCommon):
         self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0, 300.0])
         self.assertEqual(inv.amount_residual, 900.0)
 
+    def test_partly_paid_invoice_in_another_currency_after_a_rate_change(self):
+        # 900 USD invoiced at 2 USD/EUR (450 EUR); 300 USD paid at 2.5 (120 EUR, the 30 EUR loss goes to an
+        # exchange-difference entry): the plan spreads the 600 USD still open and the 300 EUR still open in
+        # company currency, never the payment's rate and never the part already paid
+        usd = self.setup_other_currency("USD", rates=[("2000-01-01", 2.0), (str(self._days(5)), 2.5)])
+        inv = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.be_b2b.id,
+                "currency_id": usd.id,
+                "invoice_date": self._days(10),
+                "invoice_date_due": self._days(10),
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": 900, "tax_ids": []})
+                ],
+            }
+        )
+        inv.action_post()
+        self._register_payment(inv, amount=300, currency_id=usd.id, payment_date=self._days(3))
+        self.assertEqual((inv.amount_residual, inv.payment_state), (600.0, "partial"))
+        plan = self._propose(inv, 2)
+        self.assertEqual((plan.currency_id, plan.amount_total), (usd, 600.0))
+        terms = self._terms(inv)
+        paid = terms.filtered("reconciled")
+        self.assertEqual((paid.amount_currency, paid.debit), (300.0, 150.0), "the paid part at the invoice's rate")
+        self.assertEqual((terms - paid).mapped("amount_currency"), [300.0, 300.0])
+        self.assertEqual((terms - paid).mapped("debit"), [150.0, 150.0])
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0])
+        self.assertEqual(inv.amount_residual, 600.0)
+        # the books still say 450 invoiced - 120 received - 30 exchange loss = 300 EUR owed, once
+        receivable = self.env["account.move.line"].search(
+            [("account_id", "=", paid.account_id.id), ("partner_id", "=", self.be_b2b.id), ("currency_id", "=", usd.id)]
+        )
+        posted = receivable.filtered(lambda ln: ln.parent_state == "posted")
+        self.assertAlmostEqual(sum(posted.mapped("balance")), 300.0)
+        # the first instalment paid at today's rate settles it exactly, in the invoice's currency
+        self._register_payment(inv, amount=300, currency_id=usd.id, payment_date=self.RUN_DATE)
+        first, second = plan.instalment_ids.sorted("number")
+        self.assertEqual((first.amount_residual, second.amount_residual), (0.0, 300.0))
+
     def test_early_payment_discount_dropped(self):
         term = self.env["account.payment.term"].create(
             {
