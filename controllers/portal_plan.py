@@ -1,5 +1,6 @@
 """Payment plans, proposed and followed by the buyer (issue 16, slice 2): logged in from the portal,
-or as a guest from the signed pay-all link of a reminder. ar_dunning owns the plan and its schedule,
+as a guest from the signed pay-all link of a reminder, or from the invoice's own link (one invoice, by its
+access token; no autopay there). ar_dunning owns the plan and its schedule,
 ar_customer_centric the portal; this glue sits in the umbrella, as the promise to pay does.
 
 Amounts are the server's: the schedule comes from ``ar.dunning.plan._ar_plan_preview`` and
@@ -82,6 +83,19 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
             candidates |= Plan._ar_plan_candidates(partner, company)
         return candidates & granted
 
+    def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        # EXTENDS 'account': "Pay in instalments" on an overdue invoice a plan may cover
+        values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
+        link = values.get("ar_arrangement_link")
+        values["ar_plan_url"] = False
+        if link and self._ar_plan_candidates(invoice.commercial_partner_id, invoice):
+            values["ar_plan_url"] = (
+                f"/my/invoices/plan?invoice_ids={invoice.id}"
+                if link == "user"
+                else f"/my/invoices/{invoice.id}/plan?access_token={access_token}"
+            )
+        return values
+
     def _ar_pay_all_page_values(self, partner, token, open_invoices, selected):
         # EXTENDS 'ar_customer_centric': the link's page lists its partner's current plans
         values = super()._ar_pay_all_page_values(partner, token, open_invoices, selected)
@@ -106,15 +120,12 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
 
     @http.route(["/my/invoices/plan"], type="http", auth="user", methods=["GET", "POST"], website=True, sitemap=False)
     def ar_portal_plan(self, **post):
-        partner, granted = self._ar_promise_granted_user()
         return self._ar_plan_form(
-            partner,
-            granted,
+            self._ar_entry_user(),
             post,
-            source="portal",
             action_url="/my/invoices/plan",
             back_url="/my/invoices",
-            done_url="/my/plans/%(plan)s?ar_plan=%(state)s",
+            done_url=lambda plan, state: f"/my/plans/{plan.id}?ar_plan={state}",
         )
 
     @http.route(
@@ -126,17 +137,33 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
         sitemap=False,
     )
     def ar_pay_all_plan(self, token, **post):
-        self._ar_throttle("pay_all")
-        partner, company = self._ar_pay_all_access(token)
-        granted = self._ar_pay_all_open_invoices(partner, company)
         return self._ar_plan_form(
-            partner,
-            granted,
+            self._ar_entry_pay_all(token),
             post,
-            source="portal" if not request.env.user._is_public() else "guest",
             action_url=f"/my/pay-all/{token}/plan",
             back_url=f"/my/pay-all/{token}",
-            done_url=f"/my/pay-all/{token}/plans/%(plan)s?ar_plan=%(state)s",
+            done_url=lambda plan, state: f"/my/pay-all/{token}/plans/{plan.id}?ar_plan={state}",
+        )
+
+    @http.route(
+        ["/my/invoices/<int:invoice_id>/plan"],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+        sitemap=False,
+    )
+    def ar_invoice_plan(self, invoice_id, access_token=None, **post):
+        """The invoice's own link (Odoo's invoice e-mail): pay that invoice in instalments. The link grants
+        that invoice and no plan page: after the proposal, the invoice's page says what became of it."""
+        entry = self._ar_entry_invoice(invoice_id, access_token)
+        invoice = entry.granted
+        return self._ar_plan_form(
+            entry,
+            post,
+            action_url=f"/my/invoices/{invoice.id}/plan",
+            back_url=invoice.get_portal_url(),
+            done_url=lambda plan, state: invoice.get_portal_url(query_string=f"&ar_plan={state}"),
         )
 
     @staticmethod
@@ -154,13 +181,22 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
             first_date = today
         return count, frequency, first_date
 
-    def _ar_plan_form(self, partner, granted, post, *, source, action_url, back_url, done_url):
-        """The plan form with its schedule (GET) and the proposal (POST), for the invoices ``granted``."""
+    def _ar_plan_mandate_refusal(self, entry, preview):
+        """Why the entry cannot propose this plan: it needs the customer's mandate or saved card, which the
+        invoice's own link never uses (links get forwarded); None when it can."""
+        if entry.autopay or not preview or not preview.get("require_mandate"):
+            return None
+        return request.env._(
+            "This payment plan is collected by direct debit or from a saved card. To propose it, please log in "
+            "to your customer portal or use the link in our payment reminder."
+        )
+
+    def _ar_plan_form(self, entry, post, *, action_url, back_url, done_url):
+        """The plan form with its schedule (GET) and the proposal (POST), for the invoices the ``entry`` grants."""
         is_post = request.httprequest.method == "POST"
         args = request.httprequest.form if is_post else request.httprequest.args
-        wanted = self._ar_requested_ids(args.getlist("invoice_ids"))
-        if wanted - set(granted.ids):
-            raise NotFound()  # an invoice of another customer, or a made-up id
+        partner, granted = entry.partner, entry.granted
+        wanted = self._ar_wanted_ids(entry, args)
         candidates = self._ar_plan_candidates(partner, granted)
         today = fields.Date.context_today(request.env.user)
         if wanted:
@@ -171,13 +207,16 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
         company = candidates.company_id[:1] or granted.company_id[:1] or request.env.company
         count, frequency, first_date = self._ar_plan_params(args, today)
         note = post.get("note") or ""
-        # sudo: whether the buyer's own autopay (mandate or saved card) can collect the instalments
-        can_autopay = request.env["ar.dunning.plan"].sudo()._ar_plan_has_mandate(partner, company)
+        # sudo: whether the buyer's own autopay (mandate or saved card) can collect the instalments; never
+        # looked at for the invoice's own link
+        can_autopay = entry.autopay and request.env["ar.dunning.plan"].sudo()._ar_plan_has_mandate(partner, company)
         values = {
             "page_name": "ar_plan_new",
             "ar_partner": partner,
             "candidates": candidates,
             "selected": selected,
+            "ar_single": entry.single,
+            "ar_form_params": entry.form_params,
             "action_url": action_url,
             "back_url": back_url,
             "today": today,
@@ -192,33 +231,43 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
             "error": False,
         }
         if is_post:
+            moves = granted.filtered(lambda m: m.id in wanted)
+            collect_mode = "autopay" if values["collect"] else "manual"
             try:
                 if not wanted:
                     raise UserError(request.env._("Select the invoices you want to pay in instalments."))
-                user = request.env.user
+                if not entry.autopay:
+                    # sudo: the policy's rule for the granted invoice, to refuse what needs the customer's mandate
+                    refusal = self._ar_plan_mandate_refusal(
+                        entry,
+                        request.env["ar.dunning.plan"]
+                        .sudo()
+                        ._ar_plan_preview(moves, count, frequency, first_date, collect_mode=collect_mode),
+                    )
+                    if refusal:
+                        raise UserError(refusal)
                 # sudo: buyers and guests have no access to dunning records; the invoices were checked
-                # above (record rules or the signed link) and _ar_propose checks them again
+                # above (record rules, the signed link or the invoice's token) and _ar_propose checks them again
                 plan = (
                     request.env["ar.dunning.plan"]
                     .sudo()
                     ._ar_propose(
-                        granted.filtered(lambda m: m.id in wanted),
+                        moves,
                         count,
                         frequency,
                         first_date,
                         note=note or None,
-                        source=source,
-                        requester=user.partner_id if not user._is_public() else None,
-                        user=user if not user._is_public() else None,
-                        collect_mode="autopay" if values["collect"] else "manual",
+                        source=entry.source,
+                        requester=entry.user.partner_id or None,
+                        user=entry.user or None,
+                        collect_mode=collect_mode,
                     )
                 )
             except (UserError, ValidationError) as e:
                 request.env.cr.rollback()
                 values["error"] = e.args[0]
             else:
-                state = "accepted" if plan.state == "active" else "proposed"
-                return request.redirect(done_url % {"plan": plan.id, "state": state})
+                return request.redirect(done_url(plan, "accepted" if plan.state == "active" else "proposed"))
         if selected:
             try:
                 # sudo: the policy's limits and the schedule of the buyer's own (granted) invoices
@@ -235,6 +284,9 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
                 )
             except (UserError, ValidationError) as e:
                 values["error"] = values["error"] or e.args[0]
+            refusal = self._ar_plan_mandate_refusal(entry, values["preview"])
+            if refusal:
+                values["preview"] |= {"decision": "refuse", "reasons": [refusal], "login_required": True}
         if not request.env.user._is_public():
             values |= self._prepare_portal_layout_values()
             values["page_name"] = "ar_plan_new"

@@ -1,35 +1,21 @@
-"""Promise to pay, made by the buyer: logged in from the portal, or as a guest from the signed
-pay-all link of a reminder. ar_customer_centric owns the portal and ar_dunning the promise; this
-glue sits in the umbrella so that neither depends on the other."""
+"""Promise to pay, made by the buyer: logged in from the portal, as a guest from the signed pay-all link of
+a reminder, or from the invoice's own link (one invoice, by its access token). ar_customer_centric owns
+the portal and ar_dunning the promise; this glue sits in the umbrella so that neither depends on the
+other. Who may act on which invoices is decided by the entries of portal_arrangement.py."""
 
 from datetime import timedelta
 
-from werkzeug.exceptions import NotFound
-
 from odoo import fields, http
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
 from odoo.http import request
 
-from odoo.addons.ar_customer_centric.controllers.portal_access import ArPortalBase
+from .portal_arrangement import ArSuitePortalArrangement
 
 
-class ArSuitePortalPromise(ArPortalBase):
+class ArSuitePortalPromise(ArSuitePortalArrangement):
     # ------------------------------------------------------------------
     # What the buyer may promise
     # ------------------------------------------------------------------
-
-    def _ar_promise_granted_user(self):
-        """(commercial partner, open invoices) a logged-in buyer may act on: their own, in their companies."""
-        self._ar_check_buyer()
-        partner = self._ar_commercial_partner()
-        Move = request.env["account.move"]
-        # the user's own search first (record rules decide what they may see)...
-        granted = Move.search(
-            Move._ar_open_invoices_domain(partner) & Domain("company_id", "in", request.env.user.company_ids.ids)
-        )
-        # ...then sudo, only on those ids: the promise fields of the invoices are the accountants'
-        return partner, granted.sudo()
 
     def _ar_promise_candidates(self, partner, granted):
         """The granted invoices that can be promised now (overdue, undisputed, not promised)."""
@@ -40,15 +26,18 @@ class ArSuitePortalPromise(ArPortalBase):
             candidates |= Promise._ar_promisable_moves(partner, company)
         return candidates & granted
 
-    @staticmethod
-    def _ar_requested_ids(raw_ids):
-        ids = set()
-        for raw in raw_ids:
-            try:
-                ids.add(int(raw))
-            except (TypeError, ValueError):
-                continue
-        return ids
+    def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        # EXTENDS 'account': "Promise a payment date" on an overdue invoice that can be promised
+        values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
+        link = values.get("ar_arrangement_link")
+        values["ar_promise_url"] = False
+        if link and self._ar_promise_candidates(invoice.commercial_partner_id, invoice):
+            values["ar_promise_url"] = (
+                f"/my/invoices/promise?invoice_ids={invoice.id}"
+                if link == "user"
+                else f"/my/invoices/{invoice.id}/promise?access_token={access_token}"
+            )
+        return values
 
     # ------------------------------------------------------------------
     # Routes
@@ -58,15 +47,12 @@ class ArSuitePortalPromise(ArPortalBase):
         ["/my/invoices/promise"], type="http", auth="user", methods=["GET", "POST"], website=True, sitemap=False
     )
     def ar_portal_promise(self, **post):
-        partner, granted = self._ar_promise_granted_user()
         return self._ar_promise_page(
-            partner,
-            granted,
+            self._ar_entry_user(),
             post,
-            source="portal",
             action_url="/my/invoices/promise",
             back_url="/my/invoices",
-            done_url="/my/invoices?ar_promise=%s",
+            done_url=lambda state: f"/my/invoices?ar_promise={state}",
         )
 
     @http.route(
@@ -78,26 +64,40 @@ class ArSuitePortalPromise(ArPortalBase):
         sitemap=False,
     )
     def ar_pay_all_promise(self, token, **post):
-        self._ar_throttle("pay_all")
-        partner, company = self._ar_pay_all_access(token)
-        granted = self._ar_pay_all_open_invoices(partner, company)
         return self._ar_promise_page(
-            partner,
-            granted,
+            self._ar_entry_pay_all(token),
             post,
-            source="portal" if not request.env.user._is_public() else "guest",
             action_url=f"/my/pay-all/{token}/promise",
             back_url=f"/my/pay-all/{token}",
-            done_url=f"/my/pay-all/{token}?ar_promise=%s",
+            done_url=lambda state: f"/my/pay-all/{token}?ar_promise={state}",
         )
 
-    def _ar_promise_page(self, partner, granted, post, *, source, action_url, back_url, done_url):
-        """The promise form (GET) and its submission (POST), for the invoices ``granted`` to the caller."""
+    @http.route(
+        ["/my/invoices/<int:invoice_id>/promise"],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+        sitemap=False,
+    )
+    def ar_invoice_promise(self, invoice_id, access_token=None, **post):
+        """The invoice's own link (Odoo's invoice e-mail): promise a date for that invoice; back on its page."""
+        entry = self._ar_entry_invoice(invoice_id, access_token)
+        invoice = entry.granted
+        return self._ar_promise_page(
+            entry,
+            post,
+            action_url=f"/my/invoices/{invoice.id}/promise",
+            back_url=invoice.get_portal_url(),
+            done_url=lambda state: invoice.get_portal_url(query_string=f"&ar_promise={state}"),
+        )
+
+    def _ar_promise_page(self, entry, post, *, action_url, back_url, done_url):
+        """The promise form (GET) and its submission (POST), for the invoices the ``entry`` grants."""
         is_post = request.httprequest.method == "POST"
         args = request.httprequest.form if is_post else request.httprequest.args
-        wanted = self._ar_requested_ids(args.getlist("invoice_ids"))
-        if wanted - set(granted.ids):
-            raise NotFound()  # an invoice of another customer, or a made-up id
+        partner, granted = entry.partner, entry.granted
+        wanted = self._ar_wanted_ids(entry, args)
         candidates = self._ar_promise_candidates(partner, granted)
         selected = candidates.filtered(lambda m: m.id in wanted) if wanted else candidates
         # sudo: the buyer reads their policy's maximum to be told which dates are confirmed at once
@@ -109,6 +109,8 @@ class ArSuitePortalPromise(ArPortalBase):
             "ar_partner": partner,
             "candidates": candidates,
             "selected": selected,
+            "ar_single": entry.single,
+            "ar_form_params": entry.form_params,
             "action_url": action_url,
             "back_url": back_url,
             "today": today,
@@ -122,12 +124,12 @@ class ArSuitePortalPromise(ArPortalBase):
                 promise_date = fields.Date.to_date(post.get("promise_date") or None)
             except ValueError:
                 promise_date = None
-            user = request.env.user
             try:
                 if not promise_date:
                     raise UserError(request.env._("Choose the date by which you will pay."))
                 # sudo: buyers and guests have no access to dunning records; the invoices were checked above
-                # (record rules or the signed link) and _ar_request checks them again, with a lock
+                # (record rules, the signed link or the invoice's token) and _ar_request checks them again,
+                # with a lock
                 promise = (
                     request.env["ar.dunning.promise"]
                     .sudo()
@@ -135,16 +137,16 @@ class ArSuitePortalPromise(ArPortalBase):
                         granted.filtered(lambda m: m.id in wanted),
                         promise_date,
                         note=post.get("note"),
-                        source=source,
-                        requester=user.partner_id if not user._is_public() else None,
-                        user=user if not user._is_public() else None,
+                        source=entry.source,
+                        requester=entry.user.partner_id or None,
+                        user=entry.user or None,
                     )
                 )
             except (UserError, ValidationError) as e:
                 request.env.cr.rollback()
                 values["error"] = e.args[0]
             else:
-                return request.redirect(done_url % ("accepted" if promise.state == "open" else "requested"))
+                return request.redirect(done_url("accepted" if promise.state == "open" else "requested"))
         if not request.env.user._is_public():
             values |= self._prepare_portal_layout_values()
             values["page_name"] = "ar_promise"

@@ -9,7 +9,9 @@ here. To add a route, add ``MATRIX["<the rule exactly as in @http.route>"] = [Ca
 - ``url`` and the values of ``data`` may use the placeholders of ``Fixtures.values(actor)``:
   ``{invoice}`` buyer A's open invoice, ``{statement}``, ``{mandate}``, ``{connector}``,
   ``{plan}`` buyer A's running payment plan, ``{plan_invoice}`` A's overdue invoice for the plan cases,
-  ``{access_token}`` (invoice token), ``{statement_token}``, ``{pay_all}`` (pay-all token),
+  ``{access_token}`` (invoice token), ``{link_promise_invoice}`` / ``{link_promise_token}`` and
+  ``{link_plan_invoice}`` / ``{link_plan_token}`` (A's overdue invoices promised and planned by their own
+  link, with their tokens), ``{statement_token}``, ``{pay_all}`` (pay-all token),
   ``{webhook_token}``. Each actor gets the value it would hold (its own, a forged one, ...).
 - ``method``: ``GET``, ``POST`` (form, a valid CSRF token is added) or ``JSON`` (JSON-RPC).
 - ``expect``: the status for each actor below (``user(...)`` and ``link(...)`` fill the usual
@@ -163,6 +165,49 @@ MATRIX = {
                 "note": "Matrix plan",
             },
             expect=user(owner=200, other=404),
+        ),
+    ],
+    # --- the invoice's own link (Odoo's invoice e-mail): promise or plan that one invoice by its access token
+    # (portal_promise.py, portal_plan.py). The token holder promises / plans it (303), after which the owner,
+    # who acts by record rules, finds it promised / planned already (200 with the error); another customer's
+    # user with their own invoice's token gets 404 ---
+    "/my/invoices/<int:invoice_id>/promise": [
+        Case(
+            "/my/invoices/{link_promise_invoice}/promise?access_token={link_promise_token}",
+            expect=link(expired=None),
+            why=NO_EXPIRY,
+        ),
+        Case(
+            "/my/invoices/{link_promise_invoice}/promise",
+            method="POST",
+            data={
+                "access_token": "{link_promise_token}",
+                "invoice_ids": "{invoice}",  # another invoice of A: ignored, the link's invoice is promised
+                "promise_date": PROMISE_DATE,
+                "note": "Matrix promise",
+            },
+            expect=link(owner=200, token=303, expired=None),
+            why=NO_EXPIRY,
+        ),
+    ],
+    "/my/invoices/<int:invoice_id>/plan": [
+        Case(
+            "/my/invoices/{link_plan_invoice}/plan?access_token={link_plan_token}&instalment_count=3",
+            expect=link(expired=None),
+            why=NO_EXPIRY,
+        ),
+        Case(
+            "/my/invoices/{link_plan_invoice}/plan",
+            method="POST",
+            data={
+                "access_token": "{link_plan_token}",
+                "instalment_count": "3",
+                "frequency": "monthly",
+                "first_date": PLAN_FIRST_DATE,
+                "note": "Matrix plan",
+            },
+            expect=link(owner=200, token=303, expired=None),
+            why=NO_EXPIRY,
         ),
     ],
     "/my/plans": [Case("/my/plans")],

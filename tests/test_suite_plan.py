@@ -266,6 +266,105 @@ class TestSuitePlanPortal(ArPortalCommon):
         self.assertIsNone(result)
         self.assertIn(f"/my/plans/{plan_b.id}", self.url_open("/my/plans").text)
 
+    # ------------------------------------------------------------------
+    # The invoice's own link (Odoo's invoice e-mail), opened without an account
+    # ------------------------------------------------------------------
+
+    def _autopay_a(self):
+        """Buyer A collects by direct debit: a usable mandate, autopay on."""
+        mandate = self.env["ar.sepa.mandate"].create(
+            {
+                "partner_id": self.buyer_a.id,
+                "iban": "BE68 5390 0754 7034",
+                "account_holder": self.buyer_a.name,
+                "consent": True,
+                "state": "active",
+            }
+        )
+        self.buyer_a.with_company(self.company).write({"ar_autopay": True, "ar_autopay_mandate_id": mandate.id})
+        self.assertTrue(self.env["ar.dunning.plan"]._ar_plan_has_mandate(self.buyer_a, self.company))
+
+    def test_guest_plans_the_invoice_of_its_link_only(self):
+        self._autopay_a()
+        token = self.inv_a1._portal_ensure_token()
+        url = f"/my/invoices/{self.inv_a1.id}/plan?access_token={token}"
+        self.assertIn(url, self.url_open(self.inv_a1.get_portal_url()).text, "the invoice's page offers it")
+        form = self.url_open(f"{url}&instalment_count=3&collect=1").text
+        self.assertIn(self.inv_a1.name, form)
+        self.assertNotIn(self.inv_a3.name, form, "the link grants its invoice, not the customer's others")
+        self.assertNotIn("o_ar_plan_check", form, "nothing to choose: the invoice of the link")
+        self.assertNotIn("ar_plan_collect", form, "the customer's mandate is not the link holder's to use")
+        self.assertNotIn("o_ar_plan_collect_chosen", form)
+        self.assertIn("o_ar_plan_decision_accept", form)
+        self.assertIn(f'name="access_token" value="{token}"', form, "the schedule's form keeps the token")
+        # other ids, automatic collection and amounts in the form are ignored
+        response = self.url_open(
+            f"/my/invoices/{self.inv_a1.id}/plan",
+            data={
+                **self._form(invoice_ids=[str(self.inv_a3.id), str(self.inv_b.id)], collect="1", amount="0.01"),
+                "access_token": token,
+                "csrf_token": self._csrf(url),
+            },
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 303, self._error(response))
+        plan = self._plans()
+        self.assertEqual((plan.state, plan.source, plan.collect_mode), ("active", "guest", "manual"))
+        self.assertEqual(plan.move_ids, self.inv_a1, "the invoice of the link only")
+        self.assertEqual(plan.amount_total, 100.0)
+        self.assertFalse(plan.requested_user_id)
+        self.assertFalse(self._plans(self.buyer_b))
+        location = response.headers["Location"]
+        self.assertIn(f"/my/invoices/{self.inv_a1.id}?access_token={token}", location)
+        page = self.url_open(location).text
+        self.assertIn("o_ar_plan_accepted", page, "the link's own page confirms it")
+        self.assertNotIn("o_ar_plan_button", page, "planned: nothing more to plan")
+
+    def test_guest_cannot_propose_a_plan_that_needs_a_mandate(self):
+        self._autopay_a()
+        self.rule.require_mandate = True
+        token = self.inv_a1._portal_ensure_token()
+        url = f"/my/invoices/{self.inv_a1.id}/plan?access_token={token}"
+        form = self.url_open(url).text
+        self.assertIn("o_ar_plan_login_required", form)
+        self.assertIn("log in to your customer portal or use the link in our payment reminder", form)
+        self.assertNotIn("o_ar_plan_submit_form", form)
+        self.assertNotIn("ar_plan_collect", form)
+        pay_all = f"/my/pay-all/{self.buyer_a._ar_get_pay_all_token()}/plan"
+        response = self.url_open(
+            f"/my/invoices/{self.inv_a1.id}/plan",
+            data={**self._form(collect="1"), "access_token": token, "csrf_token": self._csrf(pay_all)},
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("log in to your customer portal", self._error(response))
+        self.assertFalse(self._plans(), "nothing proposed, not even for review")
+        # the reminder's link may: the customer's own autopay collects the instalments
+        response = self.url_open(
+            pay_all, data={**self._form(collect="1"), "csrf_token": self._csrf(pay_all)}, allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303, self._error(response))
+        self.assertEqual((self._plans().state, self._plans().collect_mode), ("active", "autopay"))
+
+    @mute_logger("odoo.http")
+    def test_invoice_link_plan_needs_the_invoice_token(self):
+        token = self.inv_a1._portal_ensure_token()
+        csrf = self._csrf(f"/my/invoices/{self.inv_a1.id}/plan?access_token={token}")
+        data = {**self._form(), "csrf_token": csrf}
+        for access_token in (None, "", token[:-4] + "0000", self.inv_b._portal_ensure_token()):
+            url = f"/my/invoices/{self.inv_a1.id}/plan"
+            if access_token is not None:
+                url += f"?access_token={access_token}"
+            self.assertEqual(self.url_open(url).status_code, 404, access_token)
+            self.assertEqual(self.url_open(url, data=data).status_code, 404, access_token)
+        for invoice_id in (self.inv_b.id, 999999999):
+            url = f"/my/invoices/{invoice_id}/plan?access_token={token}"
+            self.assertEqual(self.url_open(url).status_code, 404, invoice_id)
+            self.assertEqual(self.url_open(url, data=data).status_code, 404, invoice_id)
+        url = f"/my/invoices/{self.inv_a1.id}/plan?access_token={token}"
+        self.assertEqual(self.url_open(url, data=self._form()).status_code, 400, "no CSRF token")
+        self.assertFalse(self.env["ar.dunning.plan"].search([("move_ids", "in", (self.inv_a1 | self.inv_b).ids)]))
+
     def test_note_is_escaped(self):
         token = self.buyer_a._ar_get_pay_all_token()
         url = f"/my/pay-all/{token}/plan"

@@ -148,6 +148,117 @@ class TestSuitePromise(ArPortalCommon):
         self.assertEqual(self.url_open(f"/my/pay-all/{expired}/promise").status_code, 404)
         self.assertFalse(self.env["ar.dunning.promise"].search([("partner_id", "=", self.buyer_b.id)]))
 
+    # ------------------------------------------------------------------
+    # The invoice's own link (Odoo's invoice e-mail), opened without an account
+    # ------------------------------------------------------------------
+
+    def test_tour_guest_promises_from_the_invoice_link(self):
+        url = self.inv_a1.get_portal_url()
+        self.start_tour(url, "ar_promise_invoice_link_tour")
+        promise = self._promises()
+        self.assertEqual(promise.state, "open", "ten days are within the policy: accepted at once")
+        self.assertEqual(promise.move_ids, self.inv_a1, "the invoice of the link, not the other overdue one")
+        self.assertEqual((promise.source, promise.amount), ("guest", 100.0))
+        self.assertEqual(promise.promise_date, self.today + timedelta(days=10))
+        self.assertFalse(promise.requested_user_id)
+        self.assertEqual(promise.notify_partner_id, self.buyer_a._ar_dunning_get_contact(), "the customer is told")
+
+    def test_invoice_link_shows_both_buttons_to_whoever_holds_it(self):
+        token = self.inv_a1._portal_ensure_token()
+        promise_url = f"/my/invoices/{self.inv_a1.id}/promise?access_token={token}"
+        plan_url = f"/my/invoices/{self.inv_a1.id}/plan?access_token={token}"
+        page = self.url_open(self.inv_a1.get_portal_url()).text
+        self.assertIn(promise_url, page, "a guest with the invoice's link may promise a date")
+        self.assertIn(plan_url, page, "and propose instalments")
+        self.assertIn("Promise a payment date", page)
+        # not yet due: nothing to promise or plan from its page
+        page = self.url_open(self.inv_a2.get_portal_url()).text
+        self.assertNotIn("o_ar_promise_button", page)
+        self.assertNotIn("o_ar_plan_button", page)
+        # a user of another customer holding the link acts by the link, not by their own portal forms
+        self.authenticate("portal_b", "portal_b")
+        page = self.url_open(self.inv_a1.get_portal_url()).text
+        self.assertIn(promise_url, page)
+        self.assertNotIn("/my/invoices/promise?invoice_ids", page)
+        # the buyer, logged in, gets their own portal forms
+        self.authenticate("portal_a", "portal_a")
+        page = self.url_open(f"/my/invoices/{self.inv_a1.id}").text
+        self.assertIn(f"/my/invoices/promise?invoice_ids={self.inv_a1.id}", page)
+        self.assertNotIn(f"/my/invoices/{self.inv_a1.id}/promise", page)
+
+    def test_guest_promises_the_invoice_of_the_link_only(self):
+        token = self.inv_a1._portal_ensure_token()
+        url = f"/my/invoices/{self.inv_a1.id}/promise?access_token={token}"
+        form = self.url_open(url)
+        self.assertEqual(form.status_code, 200)
+        self.assertIn(self.inv_a1.name, form.text)
+        self.assertNotIn(self.inv_a3.name, form.text, "the link grants its invoice, not the customer's others")
+        self.assertNotIn("o_ar_promise_check", form.text, "nothing to choose: the invoice of the link")
+        self.assertNotIn("o_ar_promise_breadcrumb", form.text, "a guest has no portal to go back to")
+        # other ids and an amount in the form are ignored: the invoice of the link, its open amount
+        response = self.url_open(
+            f"/my/invoices/{self.inv_a1.id}/promise",
+            data={
+                "csrf_token": self._csrf(url),
+                "access_token": token,
+                "invoice_ids": [str(self.inv_a3.id), str(self.inv_b.id)],
+                "promise_date": (self.today + timedelta(days=5)).isoformat(),
+                "amount": "0.01",
+            },
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 303)
+        location = response.headers["Location"]
+        self.assertIn(f"/my/invoices/{self.inv_a1.id}?access_token={token}", location)
+        self.assertIn("ar_promise=accepted", location)
+        promise = self._promises()
+        self.assertEqual((promise.state, promise.source, promise.amount), ("open", "guest", 100.0))
+        self.assertEqual(promise.move_ids, self.inv_a1)
+        self.assertFalse(self.env["ar.dunning.promise"].search([("partner_id", "=", self.buyer_b.id)]))
+        page = self.url_open(location).text
+        self.assertIn("o_ar_promise_accepted", page, "the link's own page confirms it")
+        self.assertNotIn("o_ar_promise_button", page, "promised: nothing more to promise")
+        # beyond the policy's maximum: requested, the accountant decides
+        token3 = self.inv_a3._portal_ensure_token()
+        url3 = f"/my/invoices/{self.inv_a3.id}/promise?access_token={token3}"
+        response = self.url_open(
+            url3,
+            data={"csrf_token": self._csrf(url3), "promise_date": (self.today + timedelta(days=45)).isoformat()},
+            allow_redirects=False,
+        )
+        self.assertIn("ar_promise=requested", response.headers["Location"])
+        self.assertEqual(self._promises().filtered(lambda p: p.move_ids == self.inv_a3).state, "requested")
+
+    @mute_logger("odoo.http")
+    def test_invoice_link_needs_the_invoice_token(self):
+        promises = self.env["ar.dunning.promise"].search_count([])
+        token = self.inv_a1._portal_ensure_token()
+        csrf = self._csrf(f"/my/invoices/{self.inv_a1.id}/promise?access_token={token}")
+        data = {"csrf_token": csrf, "promise_date": (self.today + timedelta(days=5)).isoformat()}
+        wrong = (None, "", token[:-4] + "0000", self.inv_b._portal_ensure_token())
+        for access_token in wrong:
+            url = f"/my/invoices/{self.inv_a1.id}/promise"
+            if access_token is not None:
+                url += f"?access_token={access_token}"
+            self.assertEqual(self.url_open(url).status_code, 404, access_token)
+            self.assertEqual(self.url_open(url, data=data).status_code, 404, access_token)
+        # another customer's invoice with this token, a made-up invoice
+        for invoice_id in (self.inv_b.id, 999999999):
+            url = f"/my/invoices/{invoice_id}/promise?access_token={token}"
+            self.assertEqual(self.url_open(url).status_code, 404, invoice_id)
+            self.assertEqual(self.url_open(url, data=data).status_code, 404, invoice_id)
+        # the right token without a CSRF token
+        url = f"/my/invoices/{self.inv_a1.id}/promise?access_token={token}"
+        response = self.url_open(url, data={"promise_date": data["promise_date"]})
+        self.assertEqual(response.status_code, 400)
+        # another customer's user with their own session: their login grants nothing on A's invoice
+        self.authenticate("portal_b", "portal_b")
+        url = f"/my/invoices/{self.inv_a1.id}/promise"
+        self.assertEqual(self.url_open(url).status_code, 404)
+        data["csrf_token"] = self._csrf("/my/invoices/promise")
+        self.assertEqual(self.url_open(url, data=data).status_code, 404)
+        self.assertEqual(self.env["ar.dunning.promise"].search_count([]), promises, "nothing was promised")
+
     def test_note_is_escaped(self):
         token = self.buyer_a._ar_get_pay_all_token()
         url = f"/my/pay-all/{token}/promise"

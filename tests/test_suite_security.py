@@ -84,20 +84,28 @@ class ArSecurityCommon(ArPortalCommon):
         cls.connector = Connector.create({"name": "AP", "provider": "storecove", "webhook_secret": "s3cret"})
         cls.other_connector = Connector.create({"name": "AP 2", "provider": "storecove", "webhook_secret": "x"})
 
+        # the invoice e-mail's link (issue 16): an overdue invoice of A to promise and one to plan by their
+        # own access tokens
+        cls.inv_a_link_promise = cls._ar_invoice(cls.buyer_a, 70.0, fields.Date.today() - timedelta(days=8))
+        cls.inv_a_link_plan = cls._ar_invoice(cls.buyer_a, 60.0, fields.Date.today() - timedelta(days=9))
         # tokens sent earlier and revoked since: the e-mail changed, the document tokens were renewed
         cls.revoked = {
             "pay_all": cls.buyer_a._ar_get_pay_all_token(),
             "access_token": cls.inv_a1._portal_ensure_token(),
+            "link_promise_token": cls.inv_a_link_promise._portal_ensure_token(),
+            "link_plan_token": cls.inv_a_link_plan._portal_ensure_token(),
             "statement_token": cls.statements["a"]._portal_ensure_token(),
             "webhook_token": cls.connector.webhook_token,
         }
         cls.buyer_a.email = "new-ap@buyer-a.example.com"
-        cls.inv_a1.access_token = False
+        (cls.inv_a1 | cls.inv_a_link_promise | cls.inv_a_link_plan).access_token = False
         cls.statements["a"].access_token = False
         cls.connector.webhook_token = cls.connector._default_webhook_token()
         cls.valid = {
             "pay_all": cls.buyer_a._ar_get_pay_all_token(),
             "access_token": cls.inv_a1._portal_ensure_token(),
+            "link_promise_token": cls.inv_a_link_promise._portal_ensure_token(),
+            "link_plan_token": cls.inv_a_link_plan._portal_ensure_token(),
             "statement_token": cls.statements["a"]._portal_ensure_token(),
             "webhook_token": cls.connector.webhook_token,
         }
@@ -137,6 +145,8 @@ class ArSecurityCommon(ArPortalCommon):
             "connector": self.connector.id,
             "plan": self.plan_a.id,
             "plan_invoice": self.inv_a_plan.id,
+            "link_promise_invoice": self.inv_a_link_promise.id,
+            "link_plan_invoice": self.inv_a_link_plan.id,
             **{k: "" for k in self.valid},
             "pay_all": "no-link",
             "webhook_token": "none",
@@ -147,6 +157,8 @@ class ArSecurityCommon(ArPortalCommon):
             values |= {
                 "pay_all": self.buyer_b._ar_get_pay_all_token(),
                 "access_token": self.inv_b._portal_ensure_token(),
+                "link_promise_token": self.inv_b._portal_ensure_token(),
+                "link_plan_token": self.inv_b._portal_ensure_token(),
                 "statement_token": self.statements["b"]._portal_ensure_token(),
                 "webhook_token": self.other_connector.webhook_token,
             }

@@ -55,3 +55,48 @@ registry.category("web_tour.tours").add("ar_promise_guest_tour", {
         },
     ],
 });
+
+// A guest opens Odoo's invoice e-mail link (the invoice's access token, no account) and promises a date
+// for that invoice (tests/test_suite_promise.py).
+registry.category("web_tour.tours").add("ar_promise_invoice_link_tour", {
+    steps: () => [
+        {
+            content: "The invoice's page offers to promise a payment date and to pay in instalments",
+            trigger: "a.o_ar_plan_button",
+        },
+        {
+            content: "Promise a payment date",
+            trigger: "a.o_ar_promise_button",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The form is for this invoice only",
+            trigger: ".o_ar_promise_page:not(:has(.o_ar_promise_row:nth-child(2))):not(:has(.o_ar_promise_check)) .o_ar_promise_row",
+        },
+        {
+            content: "Choose a date within ten days",
+            trigger: "input[name='promise_date']",
+            run(helpers) {
+                // a date input takes its value as yyyy-mm-dd, whatever the browser's locale
+                const input = helpers.anchor;
+                input.value = inDays(10);
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "Send the promise",
+            trigger: "button.o_ar_promise_submit",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back on the invoice's page: the promise is confirmed at once",
+            trigger: ".o_ar_promise_accepted",
+        },
+        {
+            content: "No button to promise again",
+            trigger: "body:not(:has(a.o_ar_promise_button))",
+        },
+    ],
+});
