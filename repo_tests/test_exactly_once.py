@@ -17,7 +17,9 @@ item's transaction after having committed the items before it.
 
 Payment plans (issue 16): two plans proposed on one invoice at the same instant, and a plan accepted
 while a payment is registered on its invoice, in the orders the invoice's row lock (held by the test
-until both processes wait) or the accept's transaction (begun before the payment commits) give.
+until both processes wait) or the accept's transaction (begun before the payment commits) give, and
+with the accept clicked while the payment's reconciliation holds the invoice's receivable line and has
+not yet written the invoice (the order in which a deadlock was possible): no deadlock in any order.
 """
 
 import json
@@ -678,11 +680,17 @@ move = invoice("Plan race")
 preview = Plan._ar_plan_preview(move, 3, "monthly", today + timedelta(days=7))
 assert preview["decision"] == "accept", preview["reasons"]
 out["race"] = move.id
-for key in ("plan_queued_first", "payment_queued_first", "payment_commits_first"):
+for key in ("plan_queued_first", "payment_queued_first", "payment_commits_first", "payment_reconciling"):
     move = invoice("Plan payment " + key)
     plan = Plan._ar_propose(move, 8, "weekly", today + timedelta(days=7), source="backoffice")
     assert plan.state == "proposed", plan.state
     out[key] = [move.id, plan.id]
+# a plan booked at once (within the rule), then broken: the accountant may call it in
+move = invoice("Plan call-in")
+plan = Plan._ar_propose(move, 3, "monthly", today + timedelta(days=7), source="backoffice")
+assert plan.state == "active", plan.state
+plan.state = "broken"
+out["call_in"] = [move.id, plan.id]
 env.cr.commit()
 result(**out)
 """
@@ -738,12 +746,54 @@ env.cr.commit()
 result(start=t0, end=_time.time(), tries=tries, state=plan.state)
 """
 
+# the accountant calls the broken plan in: its remaining instalments become due today
+PLAN_CALL_IN = """
+from odoo.service.model import retrying
+plan = env["ar.dunning.plan"].browse(%(plan)d)
+t0 = _time.time()
+tries = []
+
+def call_in():
+    tries.append(_time.time() - t0)
+    try:
+        plan.action_call_in()
+        env.cr.flush()
+    except Exception as exc:
+        tries.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+        raise
+
+retrying(call_in, env)
+env.cr.commit()
+result(start=t0, end=_time.time(), tries=tries, state=plan.state)
+"""
+
 # the accountant registers a part payment on the invoice (Register Payment: payment posted and reconciled)
 PLAN_PAY = """
+import re
 from odoo.service.model import retrying
+from odoo.tools import SQL
 move = env["account.move"].browse(%(move)d)
 t0 = _time.time()
 tries = []
+gate = %(gate)r
+if gate:
+    # this test process only (nothing in the code): the first try stops just before its first write of the
+    # invoice's row, with what Odoo's posting and reconciliation locked so far held; it says so (gate.reached)
+    # and goes on when the test opens the gate
+    cr, execute = env.cr, env.cr.execute
+
+    def gated(query, params=None, log_exceptions=True):
+        code = query.code if isinstance(query, SQL) else query
+        code = code.decode() if isinstance(code, bytes) else code
+        args = (query.params if isinstance(query, SQL) else params) or ()
+        rows = [arg[0] if isinstance(arg, tuple) and arg else arg for arg in args]
+        if re.match(r'\\s*UPDATE\\s+"?account_move"?\\s', code) and move.id in rows and len(tries) == 1:
+            open(gate + ".reached", "w").close()
+            while not _os.path.exists(gate):
+                _time.sleep(0.01)
+        return execute(query, params, log_exceptions)
+
+    cr.execute = gated
 
 def pay():
     tries.append(_time.time() - t0)
@@ -758,13 +808,18 @@ def pay():
         tries.append(f"{type(exc).__name__}: {str(exc)[:300]}")
         raise
 
-payment = retrying(pay, env)
-env.cr.commit()
+try:
+    payment = retrying(pay, env)
+    env.cr.commit()
+finally:
+    if gate:
+        del cr.execute
 result(start=t0, end=_time.time(), tries=tries, payment=payment.id)
 """
 
 # what was booked, read back by Odoo: the invoice's due lines, the plans on it, the payments' reconciliation
 PLAN_STATE = """
+from odoo import fields
 move = env["account.move"].browse(%(move)d)
 terms = move.line_ids.filtered(lambda ln: ln.display_type == "payment_term")
 plans = env["ar.dunning.plan"].search([("move_ids", "in", move.ids)])
@@ -773,6 +828,8 @@ result(
     amount_total=move.amount_total,
     amount_residual=move.amount_residual,
     terms=[(ln.id, ln.balance, ln.amount_residual) for ln in terms],
+    open_due=sorted({str(ln.date_maturity) for ln in terms if ln.amount_residual}),
+    today=str(fields.Date.context_today(move)),
     plans=[
         {
             "id": plan.id,
@@ -882,7 +939,7 @@ def _payment_commits_during_accept(world, move_id, plan_id):
             timeout=60,
             what="the accept's transaction to begin",
         )
-        paid = b.run(PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT})
+        paid = b.run(PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT, "gate": ""})
     finally:
         gate.touch()
     return [a.result(240, check=False), paid]
@@ -896,7 +953,7 @@ def test_plan_accepted_while_a_payment_arrives(world, plans, order):
     move_id, plan_id = plans[order]
     a, b = world["procs"]["a"], world["procs"]["b"]
     accept = (a, PLAN_ACCEPT % {"plan": plan_id, "gate": ""})
-    pay = (b, PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT})
+    pay = (b, PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT, "gate": ""})
     if order == "plan_queued_first":
         # the plan waits for the invoice first, the payment behind it (linking the payment to the invoice)
         runs, mode = [accept, pay], "UPDATE"
@@ -913,9 +970,26 @@ def test_plan_accepted_while_a_payment_arrives(world, plans, order):
         results = _payment_commits_during_accept(world, move_id, plan_id)
     for (proc, _script), res in zip(runs, results, strict=True):
         proc.check(res)
+    assert not _deadlocks(results), f"{order}: the payment and the accept deadlocked: {results}"
+    planned = _check_plan_and_payment(world, move_id)
+    if order == "payment_commits_first":
+        # the plan covers what the payment left open: its first try saw the invoice unpaid and was refused
+        assert planned == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT), results
+        assert any(str(t).startswith("SerializationFailure") for t in results[0]["tries"]), results
+    when = "before" if abs(planned - PLAN_TOTAL) < 0.005 else "after"
+    print(f"{order}: {results}; plan booked on {planned} ({when} the payment)")
+
+
+def _deadlocks(results):
+    """The tries that PostgreSQL ended with a deadlock (``retrying`` then ran them again)."""
+    return [t for res in results for t in res.get("tries", []) if str(t).startswith("DeadlockDetected")]
+
+
+def _check_plan_and_payment(world, move_id, plan_state="active"):
+    """The plan and the payment on the invoice, as Odoo reads them back, add up; returns what the plan holds."""
     state = _plan_state(world, move_id)
     (plan,) = state["plans"]
-    assert plan["state"] == "active", plan
+    assert plan["state"] == plan_state, plan
     # the plan holds what was open when it was booked: the whole invoice (booked before the payment)
     # or the invoice less the payment (booked after it) -- never the payment twice
     planned = sum(amount for amount, _r, _l in plan["instalments"])
@@ -931,9 +1005,62 @@ def test_plan_accepted_while_a_payment_arrives(world, plans, order):
     assert payment["amount"] == pytest.approx(PLAN_PAYMENT) and payment["reconciled"], payment
     assert sum(state["partials"]) == pytest.approx(PLAN_PAYMENT), state["partials"]
     assert state["amount_residual"] == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT)
-    if order == "payment_commits_first":
-        # the plan covers what the payment left open: its first try saw the invoice unpaid and was refused
-        assert planned == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT), results
-        assert any(str(t).startswith("SerializationFailure") for t in results[0]["tries"]), results
-    when = "before" if abs(planned - PLAN_TOTAL) < 0.005 else "after"
-    print(f"{order}: {results}; plan booked on {planned} ({when} the payment)")
+    if plan_state == "broken":
+        assert state["open_due"] == [state["today"]], f"every open instalment is called in: {state}"
+    return planned
+
+
+def _while_the_payment_reconciles(world, move_id, script):
+    """Odoo reconciles a part payment with the invoice: it has written the invoice's receivable line (its matching
+    number, its open amount) and is about to write the invoice's open amount and payment status. Then ``script``
+    (an accountant's action on the invoice's plan) starts and waits for a row lock; then the payment goes on.
+    Returns the (script, payment) results."""
+    cfg = world["cfg"]
+    a, b = world["procs"]["a"], world["procs"]["b"]
+    gate = Path(tempfile.mkdtemp(prefix="ar_mp_gate_")) / "pay"
+    reached = Path(f"{gate}.reached")
+    b.send(PLAN_PAY % {"move": move_id, "amount": PLAN_PAYMENT, "gate": str(gate)})
+    try:
+        wait_for(
+            lambda: reached.exists() or len(b.results) >= b.sent,
+            timeout=120,
+            what="the payment to be reconciled, before it writes the invoice",
+        )
+        assert reached.exists(), f"the payment did not stop before writing the invoice: {b.results[-1]}"
+        a.send(script)
+        wait_for(
+            lambda: backends_waiting_on_lock(cfg, a.pid) == 1 or len(a.results) >= a.sent,
+            timeout=120,
+            what="the plan's action to wait for the payment's row locks",
+        )
+        assert len(a.results) < a.sent, f"the plan's action did not wait for the payment: {a.results[-1]}"
+    finally:
+        gate.touch()
+    results = [a.result(240, check=False), b.result(240, check=False)]
+    a.check(results[0])
+    b.check(results[1])
+    return results
+
+
+def test_plan_accepted_while_the_payment_reconciles(world, plans):
+    """The accountant clicks Accept while Odoo reconciles a part payment with the invoice. The accept must queue
+    behind the payment, not take the invoice and then wait for its line while the payment waits for the invoice:
+    PostgreSQL would detect a deadlock and end one of them. The payment commits, the plan is booked on what it
+    left open."""
+    move_id, plan_id = plans["payment_reconciling"]
+    results = _while_the_payment_reconciles(world, move_id, PLAN_ACCEPT % {"plan": plan_id, "gate": ""})
+    assert not _deadlocks(results), f"the payment and the accept deadlocked: {results}"
+    # the payment went first: the plan covers what it left open
+    assert _check_plan_and_payment(world, move_id) == pytest.approx(PLAN_TOTAL - PLAN_PAYMENT), results
+    print(f"accept while the payment reconciles: {results}")
+
+
+def test_plan_called_in_while_the_payment_reconciles(world, plans):
+    """The accountant calls a broken plan in (its due lines' dates, then the invoice's due date) while Odoo
+    reconciles a part payment with the invoice: no deadlock; the payment is reconciled once, what it left open
+    is due today."""
+    move_id, plan_id = plans["call_in"]
+    results = _while_the_payment_reconciles(world, move_id, PLAN_CALL_IN % {"plan": plan_id})
+    assert not _deadlocks(results), f"the payment and the call-in deadlocked: {results}"
+    assert _check_plan_and_payment(world, move_id, plan_state="broken") == pytest.approx(PLAN_TOTAL), results
+    print(f"call-in while the payment reconciles: {results}")

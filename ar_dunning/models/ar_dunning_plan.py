@@ -577,11 +577,36 @@ class ArDunningPlan(models.Model):
         return plan
 
     def _ar_lock_moves(self, moves):
+        """Row-lock the invoices before their due dates or amounts are rebooked, in the order Odoo's payments
+        lock them: first their receivable (payable) due lines and the lines reconciled with them, invoice by
+        invoice, then the invoices, by id; the caches are then read again from this transaction.
+
+        Odoo's Register Payment (``account.payment.register._create_payments``) posts the payment, then
+        ``reconcile()`` creates the partials, whose ``create`` numbers every line of the reconciliation
+        (``account.partial.reconcile._update_matching_number``: an UPDATE of account_move_line); the flush then
+        writes the lines' open amounts and, last, the invoice's ``amount_residual`` and ``payment_state`` (an
+        UPDATE of account_move). Nothing before locks the invoice's row (linking the payment to the invoice,
+        account_move__account_payment, takes FOR KEY SHARE, which FOR NO KEY UPDATE does not block). Locking the
+        invoice first and its lines after would wait for the payment's line while the payment waits for the
+        invoice: PostgreSQL ends one of them (deadlock detected). In this order one waits for the other's commit;
+        a rebooking that waited for a payment is then retried by the request (serialization failure) and books
+        what the payment left open. Invoice by invoice (by id) as a direct debit collection registers its
+        payments (``ar.sepa.collection.action_reconcile``)."""
+        terms = moves.line_ids.filtered(lambda ln: ln.display_type == "payment_term")
+        lines = terms._all_reconciled_lines()
+        if lines:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM account_move_line WHERE id IN %s ORDER BY move_id, id FOR NO KEY UPDATE",
+                    tuple(lines.ids),
+                )
+            )
         self.env.cr.execute(
             SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE", tuple(moves.ids))
         )
         moves.invalidate_recordset()
         moves.line_ids.invalidate_recordset()
+        lines.invalidate_recordset()
 
     @api.model
     def _ar_expand_states(self, states, domain):
@@ -877,6 +902,8 @@ class ArDunningPlan(models.Model):
                     )
             elif plan.consumer and plan.state != "broken":
                 raise UserError(self.env._("A private customer's payment plan can only be called in once broken."))
+            # a payment on the invoices at the same moment: the due lines, then the invoices (see _ar_lock_moves)
+            self._ar_lock_moves(plan.invoice_ids.move_id)
             lines = plan.instalment_ids.line_ids.filtered(lambda ln: not ln.reconciled and ln.date_maturity > today)
             for move, move_lines in lines.grouped("move_id").items():
                 self._ar_check_bookable(move)
