@@ -230,7 +230,9 @@ class ArSepaCollection(models.Model):
         for collection in self:
             if collection.state != "exported":
                 raise UserError(self.env._("Export the collection before reconciling it."))
-            for line in collection.line_ids.filtered(lambda x: not x.payment_id):
+            # invoice by invoice, by id: each payment locks the invoice's due lines, then the invoice (Odoo's
+            # reconciliation), and a payment plan rebooking several invoices locks them in this order too
+            for line in collection.line_ids.filtered(lambda x: not x.payment_id).sorted(lambda x: x.move_id.id):
                 wizard = (
                     self.env["account.payment.register"]
                     .with_context(active_model="account.move", active_ids=line.move_id.ids)

@@ -232,6 +232,26 @@ class TestSepaMandate(ArAutopayCommon):
         self.assertEqual(collection.state, "draft")
         self.assertFalse(collection.xml_file)
 
+    def test_reconcile_pays_the_invoices_in_id_order(self):
+        """One payment per invoice, the invoices taken by id whatever the order of the collection's lines. Each
+        payment locks its invoice's due lines, then the invoice (Odoo's reconciliation); a payment plan rebooking
+        or calling in the same invoices (ar_dunning) locks them in this order too: the two never wait for each
+        other in a circle (issue 16)."""
+        mandate = self._mandate()
+        mandate.action_activate()
+        self.buyer.write({"ar_autopay": True, "ar_autopay_mandate_id": mandate.id})
+        first = self._invoice(amount=30.0)
+        second = self._invoice(amount=70.0)
+        collection = self.env["ar.sepa.collection"]._ar_add_invoices(second | first)
+        self.assertEqual(collection.line_ids.move_id.ids, [second.id, first.id])
+        collection.action_export()
+        collection.action_reconcile()
+        by_payment = collection.line_ids.sorted(lambda line: line.payment_id.id)
+        self.assertEqual(by_payment.move_id.ids, [first.id, second.id])
+        self.assertEqual(by_payment.payment_id.mapped("amount"), [30.0, 70.0])
+        for invoice in first | second:
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
     # ------------------------------------------------------------------
     # One invoice, one open collection: never debited twice
     # ------------------------------------------------------------------
