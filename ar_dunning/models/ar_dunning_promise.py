@@ -264,8 +264,11 @@ class ArDunningPromise(models.Model):
         if len(moves.currency_id) != 1:
             raise UserError(self.env._("Select invoices of one currency: make one promise per currency."))
         # lock the invoices: two promises made at the same moment for one invoice wait for each other;
-        # the second then finds the invoice promised (and the unique index is the last safeguard)
-        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE", tuple(moves.ids)))
+        # the second then finds the invoice promised (and the unique index is the last safeguard); in id order,
+        # as payment plans lock invoices, so two requests on overlapping invoices never wait for each other
+        self.env.cr.execute(
+            SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE", tuple(moves.ids))
+        )
         moves.invalidate_recordset()
         today = fields.Date.context_today(self)
         allowed = self._ar_promisable_moves(partner, company, today)
