@@ -22,6 +22,7 @@
         "data/ar_dunning_promise_mail_template_data.xml",
         "data/ar_dunning_plan_mail_template_data.xml",
         "report/ar_dunning_reports.xml",
+        "report/ar_dunning_plan_reports.xml",
         "views/ar_dunning_policy_views.xml",
         "views/ar_dunning_promise_views.xml",
         "views/ar_dunning_plan_views.xml",

@@ -7,8 +7,9 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, plaintext2html
+from odoo.tools import SQL, format_amount, format_date, plaintext2html
 
+from ..tools.consumer_credit_de import call_in_warning_deadline
 from .ar_dunning_policy import TONE_SELECTION
 from .ar_dunning_promise import HOLDING_STATES as PROMISE_HOLDING_STATES
 from .ar_dunning_promise import MAX_NOTE
@@ -195,6 +196,29 @@ class ArDunningPlan(models.Model):
         help="German consumers (§ 498 German Civil Code): the day the customer was given two weeks to pay the arrears "
         "with the warning that the whole remaining amount becomes due otherwise.",
     )
+    de_call_in_deadline = fields.Date(
+        string="Call-in Warning Deadline",
+        compute="_compute_de_call_in_deadline",
+        store=True,
+        help="The last day to pay the arrears stated in the call-in warning: its date + 14 days, moved to the next "
+        "working day after a weekend or a German public holiday (§§ 188, 193 German Civil Code). The plan can be "
+        "called in from the day after.",
+    )
+    de_call_in_amount = fields.Monetary(
+        string="Arrears Stated in the Warning",
+        readonly=True,
+        copy=False,
+        help="The arrears the customer was asked to pay.",
+    )
+    de_call_in_letter_id = fields.Many2one(
+        "ir.attachment", string="Call-in Warning Letter", readonly=True, copy=False, help="The letter as sent (PDF)."
+    )
+    de_consumer = fields.Boolean(
+        string="German Consumer",
+        compute="_compute_de_consumer",
+        help="A private customer's plan under German law: calling it in needs the warning of § 498 German Civil Code.",
+    )
+    de_call_in_warning_possible = fields.Boolean(string="Call-in Warning Possible", compute="_compute_de_consumer")
 
     # ------------------------------------------------------------------
     # Computes
@@ -231,6 +255,25 @@ class ArDunningPlan(models.Model):
             upcoming = plan.instalment_ids.filtered(lambda i: i.amount_residual > 0).sorted("number")[:1]
             plan.next_date = upcoming.date
             plan.next_amount = upcoming.amount_residual
+
+    @api.depends("de_call_in_notice_date")
+    def _compute_de_call_in_deadline(self):
+        for plan in self:
+            notice = plan.de_call_in_notice_date
+            plan.de_call_in_deadline = call_in_warning_deadline(notice) if notice else False
+
+    @api.depends_context("tz")
+    @api.depends("consumer", "law_country_id", "state", "de_call_in_deadline")
+    def _compute_de_consumer(self):
+        today = fields.Date.context_today(self)
+        for plan in self:
+            plan.de_consumer = plan.consumer and plan.law_country_id.code == "DE"
+            # the button: no warning whose period still runs (a new one once it has passed, e.g. new arrears)
+            plan.de_call_in_warning_possible = (
+                plan.de_consumer
+                and plan.state in ("late", "broken")
+                and not (plan.de_call_in_deadline and plan.de_call_in_deadline >= today)
+            )
 
     @api.depends("partner_id", "company_id")
     def _compute_grace_days(self):
@@ -838,48 +881,234 @@ class ArDunningPlan(models.Model):
     # ------------------------------------------------------------------
     # Calling the plan in
     # ------------------------------------------------------------------
+    # § 498 BGB, Gesamtfälligstellung bei Teilzahlungsdarlehen (https://www.gesetze-im-internet.de/bgb/__498.html),
+    # applied to instalment deals (Teilzahlungsgeschäfte) by § 508 BGB:
+    # (1) Der Darlehensgeber kann den Verbraucherdarlehensvertrag bei einem Darlehen, das in Teilzahlungen zu
+    # tilgen ist, wegen Zahlungsverzugs des Darlehensnehmers nur dann kündigen, wenn
+    #   1. der Darlehensnehmer
+    #      a) mit mindestens zwei aufeinander folgenden Teilzahlungen ganz oder teilweise in Verzug ist,
+    #      b) bei einer Vertragslaufzeit bis zu drei Jahren mit mindestens 10 Prozent oder bei einer
+    #         Vertragslaufzeit von mehr als drei Jahren mit mindestens 5 Prozent des Nennbetrags des Darlehens in
+    #         Verzug ist und
+    #   2. der Darlehensgeber dem Darlehensnehmer erfolglos eine zweiwöchige Frist zur Zahlung des rückständigen
+    #      Betrags mit der Erklärung gesetzt hat, dass er bei Nichtzahlung innerhalb der Frist die gesamte
+    #      Restschuld verlange.
+    # Der Darlehensgeber soll dem Darlehensnehmer spätestens mit der Fristsetzung ein Gespräch über die
+    # Möglichkeiten einer einverständlichen Regelung anbieten.
+    # No. 1 is ``_ar_de_arrears_missing``; the warning of no. 2 with the offer of sentence 2 is the letter of
+    # ``action_de_call_in_notice`` (report ``action_report_plan_de_call_in_warning``); its period is checked by
+    # ``_ar_de_notice_missing``, counted by ``tools.consumer_credit_de``.
 
-    def _ar_de_call_in_conditions(self, on_date):
-        """§ 498(1) BGB (with § 508 for instalment sales): (None, []) when a German consumer's plan may be called in
-        on ``on_date``, else the unmet conditions as translated sentences. The consumer must be in arrears with at
-        least two consecutive instalments, wholly or partly (no. 1 a), amounting to at least 10 % of the nominal
-        amount, 5 % when the term exceeds three years (no. 1 b); and a two-week period to pay, with the warning that
-        the whole remaining debt will otherwise be claimed, must have passed in vain (no. 2)."""
+    def _ar_de_arrears(self, on_date):
+        """The instalments in arrears on ``on_date``: due before it and not (wholly) paid, in order."""
+        self.ensure_one()
+        return self.instalment_ids.sorted("number").filtered(
+            lambda i: i.date < on_date and i.currency_id.compare_amounts(i.amount_residual, 0) > 0
+        )
+
+    def _ar_de_arrears_missing(self, on_date):
+        """§ 498(1) sentence 1 no. 1 BGB: the unmet arrears conditions on ``on_date``, as translated sentences.
+        At least two consecutive instalments in arrears, wholly or partly (a), amounting to at least 10 % of the
+        nominal amount, 5 % when the term exceeds three years (b)."""
         self.ensure_one()
         env = self.env
         missing = []
-        instalments = self.instalment_ids.sorted("number")
-        arrears = [
-            i for i in instalments if i.date < on_date and i.currency_id.compare_amounts(i.amount_residual, 0) > 0
-        ]
-        numbers = [i.number for i in arrears]
-        consecutive = any(b == a + 1 for a, b in pairwise(numbers))
-        if not consecutive:
+        arrears = self._ar_de_arrears(on_date)
+        numbers = arrears.mapped("number")
+        if not any(b == a + 1 for a, b in pairwise(numbers)):
             missing.append(env._("the customer is not in arrears with two consecutive instalments"))
+        instalments = self.instalment_ids.sorted("number")
         long_term = instalments and instalments[-1].date > self.date + relativedelta(years=3)
         share = 5.0 if long_term else 10.0
-        amount = sum(i.amount_residual for i in arrears)
+        amount = sum(arrears.mapped("amount_residual"))
         if self.currency_id.compare_amounts(amount, self.amount_total * share / 100.0) < 0:
             missing.append(env._("the arrears are less than %(share)s %% of the plan's amount", share=f"{share:g}"))
-        notice = self.de_call_in_notice_date
-        if not notice or on_date <= notice + timedelta(days=14):
-            missing.append(env._("the two-week period of the call-in warning has not passed"))
         return missing
 
-    def action_de_call_in_notice(self):
-        """Record that the German consumer was given two weeks to pay the arrears, with the warning that the whole
-        remaining debt will otherwise be claimed (§ 498(1) no. 2 BGB); the letter is the accountant's."""
-        for plan in self:
-            if plan.state not in ("late", "broken"):
-                raise UserError(self.env._("Only a late or broken payment plan can be called in."))
-            plan.de_call_in_notice_date = fields.Date.context_today(self)
-            plan.message_post(
-                body=self.env._(
-                    "Call-in warning given: the customer has two weeks to pay the arrears, else the whole remaining "
-                    "amount becomes due (§ 498 German Civil Code)."
+    def _ar_de_notice_missing(self, on_date):
+        """§ 498(1) sentence 1 no. 2 BGB: what is missing on ``on_date`` about the warning, as translated sentences.
+        The deadline stated in the letter must have passed (the plan is called in from the day after), and the
+        arrears it stated must not have been paid meanwhile (then the warning was successful: a new one is needed
+        for new arrears)."""
+        self.ensure_one()
+        env = self.env
+        notice, deadline = self.de_call_in_notice_date, self.de_call_in_deadline
+        if not notice:
+            return [env._("no call-in warning with a two-week period to pay the arrears has been given")]
+        if on_date <= deadline:
+            return [
+                env._(
+                    "the two-week period of the call-in warning of %(date)s runs until %(deadline)s",
+                    date=format_date(env, notice),
+                    deadline=format_date(env, deadline),
+                )
+            ]
+        if not self._ar_de_arrears(notice) & self._ar_de_arrears(on_date):
+            return [
+                env._(
+                    "the arrears stated in the call-in warning of %(date)s have been paid: give a new warning",
+                    date=format_date(env, notice),
+                )
+            ]
+        return []
+
+    def _ar_de_call_in_conditions(self, on_date):
+        """§ 498(1) BGB (with § 508 for instalment sales): the unmet conditions for calling a German consumer's plan
+        in on ``on_date``, as translated sentences (empty: it may be called in)."""
+        self.ensure_one()
+        return self._ar_de_arrears_missing(on_date) + self._ar_de_notice_missing(on_date)
+
+    def _ar_de_call_in_warning_missing(self, on_date):
+        """What prevents giving the § 498 warning on ``on_date`` (translated sentences): without the arrears of
+        no. 1 the warning is void; a warning whose period runs is not given twice; the offer of a conversation
+        (sentence 2) needs the company's phone or e-mail; the letter goes to the buyer's e-mail address."""
+        self.ensure_one()
+        env = self.env
+        missing = self._ar_de_arrears_missing(on_date)
+        if self.de_call_in_deadline and on_date <= self.de_call_in_deadline:
+            missing.append(
+                env._(
+                    "a call-in warning was given on %(date)s and its period runs until %(deadline)s (print it again "
+                    "from the plan)",
+                    date=format_date(env, self.de_call_in_notice_date),
+                    deadline=format_date(env, self.de_call_in_deadline),
                 )
             )
+        if not (self.company_id.phone or self.company_id.email):
+            missing.append(
+                env._("the company has no phone number or e-mail address to offer the customer a conversation")
+            )
+        if not self.notify_partner_id.email:
+            missing.append(env._("the customer has no e-mail address to send the warning to"))
+        return missing
+
+    def _ar_de_call_in_lang(self):
+        """The letter's language: the buyer's, German when none is set (the letter is a German consumer's)."""
+        self.ensure_one()
+        return self.notify_partner_id.lang or self.partner_id.lang or "de_DE"
+
+    def _ar_de_call_in_letter_values(self):
+        """What the warning letter states, in the language of ``self.env`` (the report renders it; the figures are
+        those of the warning's date). The sentences that carry the law are whole translated sentences."""
+        self.ensure_one()
+        env = self.env
+        currency = self.currency_id
+
+        def strong(text):
+            return Markup("<strong>%s</strong>") % text
+
+        bank = self.company_id.partner_id.bank_ids[:1]
+        invoices = ", ".join(self.move_ids.mapped("name"))
+        return {
+            "arrears": self._ar_de_arrears(self.de_call_in_notice_date),
+            "arrears_total": self.de_call_in_amount,
+            "reference": env._(
+                "Payment plan no. %(number)s of %(date)s, invoices %(invoices)s",
+                number=self.id,
+                date=format_date(env, self.date),
+                invoices=invoices,
+            ),
+            # § 498(1) sentence 1 no. 2 BGB: the period to pay the arrears, stated as a date ...
+            "period": env._(
+                "We hereby set you a period of two weeks, until %(deadline)s, to pay the arrears of %(arrears)s.",
+                deadline=strong(format_date(env, self.de_call_in_deadline)),
+                arrears=strong(format_amount(env, self.de_call_in_amount, currency)),
+            ),
+            # ... with the statement that the whole remaining debt will be claimed otherwise
+            "call_in": env._(
+                "If you do not pay the arrears by this date, we will call in the payment plan and demand the whole "
+                "remaining debt of %(remaining)s at once (section 498 German Civil Code).",
+                remaining=strong(format_amount(env, self.amount_residual, currency)),
+            ),
+            "bank": bank
+            and env._(
+                "Please transfer the amount to our account %(account)s, quoting the invoice numbers %(invoices)s.",
+                account=bank.acc_number,
+                invoices=invoices,
+            ),
+        }
+
+    def _ar_de_call_in_letter_pdf(self):
+        """The warning letter as PDF bytes, rendered as the dunning letters are (``ar.dunning.line._render_letters``:
+        wkhtmltopdf called directly, which also runs in tests)."""
+        self.ensure_one()
+        report_ref = "ar_dunning.action_report_plan_de_call_in_warning"
+        Report = self.env["ir.actions.report"]
+        html = Report._render_qweb_html(report_ref, self.ids)[0]
+        bodies, _ids, _header, _footer, specific_args = Report._prepare_html(html, report_model=self._name)
+        return Report._run_wkhtmltopdf(bodies, report_ref=report_ref, specific_paperformat_args=specific_args)
+
+    def action_de_call_in_notice(self):
+        """Give a German consumer the warning of § 498(1) sentence 1 no. 2 BGB: a letter setting two weeks to pay
+        the arrears, stating that the whole remaining debt will otherwise be claimed, with the offer of a
+        conversation about an amicable settlement (sentence 2). The letter (PDF) is attached to the plan's chatter
+        and e-mailed to the buyer; the warning's date is recorded only with both (all or nothing)."""
+        today = fields.Date.context_today(self)
+        for plan in self:
+            if not plan.de_consumer:
+                raise UserError(
+                    self.env._(
+                        "The call-in warning of § 498 German Civil Code is only for a private customer's payment plan "
+                        "under German law."
+                    )
+                )
+            if plan.state not in ("late", "broken"):
+                raise UserError(self.env._("The call-in warning is only given for a late or broken payment plan."))
+            missing = plan._ar_de_call_in_warning_missing(today)
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "The call-in warning cannot be given (§ 498 German Civil Code): %(missing)s.",
+                        missing="; ".join(missing),
+                    )
+                )
+        template = self.env.ref("ar_dunning.mail_template_plan_de_call_in_warning")
+        for plan in self:
+            # one savepoint per letter: a failed rendering or mail leaves neither the date nor a half letter
+            with self.env.cr.savepoint():
+                plan._ar_de_call_in_warn(today, template)
         return True
+
+    def _ar_de_call_in_warn(self, today, template):
+        self.ensure_one()
+        arrears = self._ar_de_arrears(today)
+        self.write({"de_call_in_notice_date": today, "de_call_in_amount": sum(arrears.mapped("amount_residual"))})
+        plan = self.with_context(lang=self._ar_de_call_in_lang())
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": plan.env._("Call-in warning %(date)s.pdf", date=fields.Date.to_string(today)),
+                "raw": plan._ar_de_call_in_letter_pdf(),
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        self.de_call_in_letter_id = attachment
+        # not _ar_notify_buyer: the warning is a legal notice, sent whatever the plan's source and never skipped
+        template.send_mail(self.id, email_values={"attachment_ids": [Command.link(attachment.id)]})
+        self.message_post(
+            body=self.env._(
+                "Call-in warning sent to %(contact)s: arrears of %(arrears)s to be paid by %(deadline)s, else the "
+                "whole remaining amount of %(remaining)s becomes due (§ 498 German Civil Code); a conversation "
+                "about an amicable settlement was offered.",
+                contact=self.notify_partner_id.email,
+                arrears=format_amount(self.env, self.de_call_in_amount, self.currency_id),
+                deadline=format_date(self.env, self.de_call_in_deadline),
+                remaining=format_amount(self.env, self.amount_residual, self.currency_id),
+            ),
+            attachment_ids=attachment.ids,
+        )
+
+    def action_de_call_in_letter_print(self):
+        """Download the warning letter as it was sent (never rendered again: its date and deadline stay)."""
+        self.ensure_one()
+        if not self.de_call_in_letter_id:
+            raise UserError(self.env._("No call-in warning letter has been sent for this payment plan."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.de_call_in_letter_id.id}?download=true",
+            "target": "download",
+        }
 
     def action_call_in(self):
         """Call the plan in: every remaining instalment becomes due today (its due lines' due date).

@@ -1,11 +1,17 @@
-from datetime import timedelta
+import shutil
+import subprocess
+from datetime import date, timedelta
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import BaseCase, new_test_user, tagged
+from odoo.tools import format_amount, format_date
+
+from odoo.addons.ar_dunning.tools.consumer_credit_de import call_in_warning_deadline, german_holidays
 
 from .common import ArDunningCommon
 
@@ -344,6 +350,8 @@ class TestDunningPlan(ArDunningCommon):
             with self.assertRaisesRegex(UserError, "two-week period"):
                 plan.action_call_in()
             plan.action_de_call_in_notice()
+        # warned on Tuesday 24 March 2026: the period ends on Tuesday 7 April, called in from 8 April
+        self.assertEqual(plan.de_call_in_deadline, self.RUN_DATE + timedelta(days=36))
         with freeze_time(self.RUN_DATE + timedelta(days=36)):
             with self.assertRaisesRegex(UserError, "two-week period"):
                 plan.action_call_in()
@@ -354,6 +362,159 @@ class TestDunningPlan(ArDunningCommon):
             self.assertEqual(max(open_terms.mapped("date_maturity")), self.RUN_DATE + timedelta(days=37))
             self.assertEqual(len(open_terms), 24)
             self.assertEqual(inv.amount_residual, 1000.0)
+
+    def _german_plan_in_arrears(self):
+        """Lena Schmidt (German consumer, German law) pays 1,000.00 in 24 weekly instalments from 9 March 2026."""
+        self.de_b2c.write({"street": "Lindenstraße 12", "zip": "10969", "city": "Berlin"})
+        inv = self._invoice(self.de_b2c, 1000, self._days(5))
+        self.rule.auto_accept = False
+        plan = self._propose(inv, 24, "weekly", first=7)
+        plan.action_accept()
+        return plan
+
+    def _letter_text(self, plan):
+        """The stored letter's text (pdftotext of poppler-utils); the report's HTML where poppler is missing."""
+        if shutil.which("pdftotext"):
+            out = subprocess.run(
+                ["pdftotext", "-layout", "-", "-"], input=plan.de_call_in_letter_id.raw, capture_output=True, check=True
+            )
+            text = out.stdout.decode()
+        else:
+            report = self.env["ir.actions.report"]
+            text = str(report._render_qweb_html("ar_dunning.action_report_plan_de_call_in_warning", plan.ids)[0])
+        return " ".join(text.replace("\xa0", " ").split())
+
+    def test_german_call_in_warning_refused_without_the_arrears_of_section_498(self):
+        plan = self._german_plan_in_arrears()
+        letters = self.env["ir.attachment"].search_count([("res_model", "=", plan._name), ("res_id", "=", plan.id)])
+        # one instalment in arrears: not two consecutive, and 41.67 is less than 10 % of 1,000
+        with freeze_time(self.RUN_DATE + timedelta(days=8)):
+            plan._ar_update_states()
+            self.assertTrue(plan.de_call_in_warning_possible, "the button shows: the refusal says why")
+            with self.assertRaisesRegex(UserError, "not in arrears with two consecutive instalments"):
+                plan.action_de_call_in_notice()
+        # two consecutive (83.33): still less than 10 %
+        with freeze_time(self.RUN_DATE + timedelta(days=15)):
+            with self.assertRaisesRegex(UserError, r"call-in warning cannot be given .*less than 10 %") as caught:
+                plan.action_de_call_in_notice()
+            self.assertNotIn("two consecutive", str(caught.exception))
+        self.assertFalse(plan.de_call_in_notice_date)
+        self.assertFalse(plan.de_call_in_letter_id)
+        self.assertEqual(
+            self.env["ir.attachment"].search_count([("res_model", "=", plan._name), ("res_id", "=", plan.id)]), letters
+        )
+        self.assertFalse(
+            self.env["mail.mail"]
+            .search([("model", "=", plan._name), ("res_id", "=", plan.id)])
+            .filtered(lambda m: m.attachment_ids)
+        )
+        # a business customer's plan is called in without it: no warning, no button
+        business = self._propose(self.inv1, 3, first=1)
+        with freeze_time(self.RUN_DATE + timedelta(days=3)):
+            business._ar_update_states()
+            self.assertFalse(business.de_call_in_warning_possible)
+            with self.assertRaisesRegex(UserError, "only for a private customer's payment plan under German law"):
+                business.action_de_call_in_notice()
+
+    def test_german_call_in_warning_letter_mailed_and_its_deadline(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["de_DE"], overwrite=True)
+        self.de_b2c.lang = "de_DE"
+        self.company.phone = "+32 2 555 01 23"
+        plan = self._german_plan_in_arrears()
+        notice_day = self.RUN_DATE + timedelta(days=29)  # Tuesday 31 March 2026: four instalments in arrears
+        with freeze_time(notice_day):
+            plan._ar_update_states()
+            plan.with_user(self.collector).action_de_call_in_notice()  # an invoicing user, not an admin
+            self.assertFalse(plan.de_call_in_warning_possible, "no second warning while the period runs")
+            with self.assertRaisesRegex(UserError, "period runs until"):
+                plan.action_de_call_in_notice()
+        self.assertEqual(plan.de_call_in_notice_date, notice_day)
+        self.assertEqual(plan.de_call_in_deadline, date(2026, 4, 14))
+        arrears = plan.instalment_ids.filtered(lambda i: i.number <= 4)
+        self.assertEqual(plan.de_call_in_amount, sum(arrears.mapped("amount")))
+        letter = plan.de_call_in_letter_id
+        self.assertEqual((letter.res_model, letter.res_id, letter.mimetype), (plan._name, plan.id, "application/pdf"))
+        self.assertTrue(letter.raw.startswith(b"%PDF"))
+        # the letter, in German: arrears listed and totalled, the deadline as a date, the whole remaining amount
+        # claimed otherwise, the offer of a conversation with the company's phone and e-mail
+        de_env = self.env(context=dict(self.env.context, lang="de_DE"))
+        text = self._letter_text(plan)
+        for expected in (
+            "Lindenstraße 12",
+            format_amount(de_env, plan.de_call_in_amount, plan.currency_id).replace("\xa0", " "),
+            format_amount(de_env, arrears[0].amount, plan.currency_id).replace("\xa0", " "),
+            "14.04.2026",
+            "Frist von zwei Wochen bis zum 14.04.2026",
+            "gesamte Restschuld in Höhe von " + format_amount(de_env, 1000.0, plan.currency_id).replace("\xa0", " "),
+            "Gespräch über die Möglichkeiten einer einvernehmlichen Regelung",
+            "+32 2 555 01 23",
+            "credit@company.example",
+        ):
+            with self.subTest(expected=expected):
+                self.assertIn(expected, text)
+        # attached to the chatter, e-mailed to the buyer in her language with the letter
+        message = plan.message_ids.filtered(lambda m: letter in m.attachment_ids and m.message_type != "email_outgoing")
+        self.assertEqual(len(message), 1)
+        self.assertIn(format_date(self.env, date(2026, 4, 14)), str(message.body))
+        mail = (
+            self.env["mail.mail"]
+            .search([("model", "=", plan._name), ("res_id", "=", plan.id)])
+            .filtered(lambda m: letter in m.attachment_ids)
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.de_b2c)
+        self.assertIn("Rückstand", mail.subject)
+        self.assertIn("Restschuld", str(mail.body_html))
+        self.assertIn("14.04.2026", str(mail.body_html))
+        # printed again: the same letter, not a new one with a new date
+        with freeze_time(notice_day + timedelta(days=3)):
+            action = plan.with_user(self.collector).action_de_call_in_letter_print()
+        self.assertEqual(action["url"], f"/web/content/{letter.id}?download=true")
+        self.assertEqual((plan.de_call_in_letter_id, plan.de_call_in_notice_date), (letter, notice_day))
+        # called in only once the deadline has passed
+        with freeze_time(date(2026, 4, 14)):
+            with self.assertRaisesRegex(UserError, "runs until"):
+                plan.action_call_in()
+        with freeze_time(date(2026, 4, 15)):
+            plan.action_call_in()
+        self.assertEqual(plan.date_called_in, date(2026, 4, 15))
+
+    def test_german_call_in_warning_all_or_nothing(self):
+        plan = self._german_plan_in_arrears()
+        report = type(self.env["ir.actions.report"])
+        with freeze_time(self.RUN_DATE + timedelta(days=29)):
+            plan._ar_update_states()
+            mails = self.env["mail.mail"].search([])
+            with (
+                patch.object(report, "_run_wkhtmltopdf", side_effect=UserError("wkhtmltopdf failed")),
+                self.assertRaisesRegex(UserError, "wkhtmltopdf failed"),
+            ):
+                plan.action_de_call_in_notice()
+        self.assertFalse(plan.de_call_in_notice_date)
+        self.assertFalse(plan.de_call_in_letter_id)
+        self.assertFalse(self.env["mail.mail"].search([]) - mails)
+        # without an e-mail address the warning cannot reach the customer: refused before anything is made
+        self.de_b2c.email = False
+        with freeze_time(self.RUN_DATE + timedelta(days=29)):
+            with self.assertRaisesRegex(UserError, "no e-mail address"):
+                plan.action_de_call_in_notice()
+        self.assertFalse(plan.de_call_in_notice_date)
+
+    def test_german_call_in_needs_a_new_warning_once_the_warned_arrears_are_paid(self):
+        plan = self._german_plan_in_arrears()
+        with freeze_time(self.RUN_DATE + timedelta(days=29)):
+            plan._ar_update_states()
+            plan.action_de_call_in_notice()
+        # the four instalments warned about are paid in time; later, new arrears reach 10 % again
+        warned = plan.instalment_ids.filtered(lambda i: i.number <= 4)
+        self._register_payment(plan.move_ids, amount=sum(warned.mapped("amount")))
+        self.assertFalse(any(warned.mapped("amount_residual")))
+        with freeze_time(self.RUN_DATE + timedelta(days=57)):
+            self.assertFalse(plan._ar_de_arrears_missing(self.RUN_DATE + timedelta(days=57)))
+            with self.assertRaisesRegex(UserError, "have been paid: give a new warning"):
+                plan.action_call_in()
+            self.assertTrue(plan.de_call_in_warning_possible)
 
     def test_business_plan_called_in_when_late(self):
         plan = self._propose(self.inv1, 3, first=1)
@@ -556,3 +717,25 @@ class TestDunningPlan(ArDunningCommon):
         self.assertEqual(values["progress"]["percent"], 0)
         self.assertEqual(values["next"]["amount"], 300.0)
         self.assertEqual([i["state"] for i in values["instalments"]], ["planned"] * 3)
+
+
+@tagged("post_install", "-at_install")
+class TestGermanCallInDeadline(BaseCase):
+    """The period of the § 498 warning: two weeks, ending on a working day (§§ 188, 193 BGB)."""
+
+    def test_two_weeks_later_on_a_working_day(self):
+        self.assertEqual(call_in_warning_deadline(date(2026, 12, 2)), date(2026, 12, 16))  # Wednesday
+        # ends on Saturday 19 December: Monday 21 December
+        self.assertEqual(call_in_warning_deadline(date(2026, 12, 5)), date(2026, 12, 21))
+        # ends on Christmas Day (Friday): Monday 28 December
+        self.assertEqual(call_in_warning_deadline(date(2026, 12, 11)), date(2026, 12, 28))
+        # Good Friday 3 April and Easter Monday 6 April 2026
+        self.assertEqual(call_in_warning_deadline(date(2026, 3, 20)), date(2026, 4, 7))
+        self.assertEqual(call_in_warning_deadline(date(2026, 3, 23)), date(2026, 4, 7))
+
+    def test_holidays_of_any_land(self):
+        holidays = german_holidays(2026)
+        for day in (date(2026, 6, 4), date(2026, 10, 31), date(2026, 11, 18), date(2026, 5, 14), date(2026, 5, 25)):
+            with self.subTest(day=day):
+                self.assertIn(day, holidays)  # Fronleichnam, Reformationstag, Buß- und Bettag, Himmelfahrt, Pfingsten
+        self.assertNotIn(date(2026, 12, 24), holidays)
