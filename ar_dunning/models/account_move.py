@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -7,6 +8,8 @@ from odoo.fields import Domain
 # Days a pending online payment (typically an announced bank transfer) keeps an invoice out of
 # dunning; after that the buyer is reminded as if nothing was announced.
 PENDING_PAYMENT_DAYS = 14
+# what a charges invoice keeps of its caller's context
+CHARGES_CONTEXT_KEYS = ("lang", "tz", "allowed_company_ids", "tracking_disable", "mail_notrack", "mail_create_nolog")
 
 
 class AccountMove(models.Model):
@@ -106,6 +109,52 @@ class AccountMove(models.Model):
         )
         plans._ar_update_states()
         return res
+
+    @api.model
+    def _ar_dunning_post_charges(self, partner, line_vals, *, company, currency, invoice_date, ref, **extra):
+        """Post a charges invoice of the dunning (interest, fees) to ``partner``: the company's first sales
+        journal, lines without product or taxes on the journal's income account, posted whatever the customer's
+        credit hold. ``line_vals``: [{"name", "price_unit"}]; ``extra``: more values of the invoice."""
+        journal = self.env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+        if not journal:
+            raise UserError(self.env._("Create a sales journal to invoice dunning charges."))
+        # the caller may be a reconciliation (a payment completing a payment plan) inside the synchronisation of
+        # another invoice: its context keys and account's recursion guard (skip_invoice_sync, check_move_validity)
+        # would leave this new, independent invoice without its receivable and totals, so neither applies to it
+        context = {key: value for key, value in self.env.context.items() if key in CHARGES_CONTEXT_KEYS}
+        Move = self.with_env(self.env(context=context)).with_context(ar_dunning_skip_credit_hold=True)
+        with Move._ar_dunning_own_sync():
+            move = Move.create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "currency_id": currency.id,
+                    "invoice_date": invoice_date,
+                    "ref": ref,
+                    "invoice_line_ids": [Command.create(dict(vals, quantity=1, tax_ids=[])) for vals in line_vals],
+                    **extra,
+                }
+            )
+            # sudo: the charges invoice is posted whatever the customer's credit hold (the hold check trusts its
+            # context key only under sudo); scoped to this one invoice
+            move.sudo().action_post()
+        return move
+
+    @contextmanager
+    def _ar_dunning_own_sync(self):
+        """The invoices created inside are synchronised and checked as usual: account's recursion guard
+        (``_disable_recursion``, a stack on the cursor) is set back to its defaults for them, then restored."""
+        stack = self.env.cr.cache.get("account_disable_recursion_stack")
+        if stack is None:
+            yield
+            return
+        stack.pushmap({"skip_invoice_sync": False, "check_move_validity": True})
+        try:
+            yield
+        finally:
+            stack.popmap()
 
     def _ar_credit_blocked(self):
         """Customer invoices of self whose customer is on credit hold or over its limit.

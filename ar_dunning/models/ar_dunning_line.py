@@ -715,48 +715,23 @@ class ArDunningLine(models.Model):
     def _create_charge_invoice(self):
         """Post the interest and fees claimed as charges invoices: one per currency (never USD added to EUR)."""
         self.ensure_one()
-        journal = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", self.company_id.id)], limit=1
-        )
-        if not journal:
-            raise UserError(self.env._("Create a sales journal to invoice dunning charges."))
         items = self.item_ids.filtered(lambda i: not i.exclusion_reason and (i.interest or i.fee))
         moves = self.env["account.move"]
         for currency, rows in items.grouped(lambda i: i.currency_id or self.currency_id).items():
             interest, fee = sum(rows.mapped("interest")), sum(rows.mapped("fee"))
             line_vals = []
             if interest:
-                line_vals.append(
-                    {"name": self.env._("Late-payment interest"), "quantity": 1, "price_unit": interest, "tax_ids": []}
-                )
+                line_vals.append({"name": self.env._("Late-payment interest"), "price_unit": interest})
             if fee:
-                line_vals.append(
-                    {
-                        "name": self.env._("Collection costs / fixed compensation"),
-                        "quantity": 1,
-                        "price_unit": fee,
-                        "tax_ids": [],
-                    }
-                )
-            move = (
-                self.env["account.move"]
-                .with_context(ar_dunning_skip_credit_hold=True)
-                .create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": self.partner_id.id,
-                        "journal_id": journal.id,
-                        "company_id": self.company_id.id,
-                        "currency_id": currency.id,
-                        "invoice_date": self.date,
-                        "ref": self.env._("Dunning charges %(level)s", level=self.level_id.name),
-                        "invoice_line_ids": [fields.Command.create(vals) for vals in line_vals],
-                    }
-                )
+                line_vals.append({"name": self.env._("Collection costs / fixed compensation"), "price_unit": fee})
+            move = self.env["account.move"]._ar_dunning_post_charges(
+                self.partner_id,
+                line_vals,
+                company=self.company_id,
+                currency=currency,
+                invoice_date=self.date,
+                ref=self.env._("Dunning charges %(level)s", level=self.level_id.name),
             )
-            # sudo: the run's charges invoice is posted whatever the customer's credit hold (the
-            # hold check trusts its context key only under sudo); scoped to this one invoice
-            move.sudo().with_context(ar_dunning_skip_credit_hold=True).action_post()
             rows.move_id.filtered(lambda m: not m.ar_dunning_charge_move_id).ar_dunning_charge_move_id = move
             moves |= move
         self.charge_move_ids = moves
