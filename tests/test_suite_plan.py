@@ -186,6 +186,29 @@ class TestSuitePlanPortal(ArPortalCommon):
         self.assertIn("o_ar_plan_error", response.text)
         self.assertEqual(len(self._plans()), 1)
 
+    def test_buyer_told_that_interest_runs_and_what_ran_so_far(self):
+        self.rule.interest = True
+        self.authenticate("portal_a", "portal_a")
+        url = (
+            f"/my/invoices/plan?invoice_ids={self.inv_a1.id}&instalment_count=3&frequency=monthly"
+            f"&first_date={self.today.isoformat()}"
+        )
+        form = unescape(self.url_open(url).text)
+        self.assertIn("o_ar_plan_interest_note", form)
+        self.assertIn("it is invoiced once the plan is paid", form)
+        plan = self._propose(self.inv_a1)
+        self.assertTrue(plan.interest)
+        page = self.url_open(f"/my/plans/{plan.id}").text
+        self.assertIn('class="o_ar_plan_interest"', page)
+        self.assertIn("Interest accrued so far", page)
+        # without the rule's interest: nothing about interest
+        self.rule.interest = False
+        self.assertNotIn(
+            "o_ar_plan_interest_note", self.url_open(url.replace(str(self.inv_a1.id), str(self.inv_a3.id))).text
+        )
+        other = self._propose(self.inv_a3)
+        self.assertNotIn('class="o_ar_plan_interest"', self.url_open(f"/my/plans/{other.id}").text)
+
     def test_autopay_buyer_chooses_automatic_collection(self):
         mandate = self.env["ar.sepa.mandate"].create(
             {

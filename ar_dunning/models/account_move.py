@@ -30,6 +30,15 @@ class AccountMove(models.Model):
         readonly=True,
         help="Debit note invoicing the interest and fees.",
     )
+    ar_dunning_interest_plan_id = fields.Many2one(
+        "ar.dunning.plan",
+        string="Interest of Payment Plan",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="This invoice claims the late-payment interest that ran on the instalments of this payment plan.",
+    )
     ar_dunning_de_notice = fields.Boolean(
         string="Default Notice Printed",
         copy=False,
@@ -48,6 +57,12 @@ class AccountMove(models.Model):
         string="Needs a Credit Override",
         compute="_compute_ar_credit_needs_override",
         help="The customer is on credit hold or over its credit limit: posting needs a credit controller or a reason.",
+    )
+
+    # a payment plan's interest is invoiced once: at most one invoice per plan, whatever runs at the same time
+    _ar_dunning_interest_plan_uniq = models.UniqueIndex(
+        "(ar_dunning_interest_plan_id) WHERE ar_dunning_interest_plan_id IS NOT NULL",
+        "The interest of this payment plan is invoiced already.",
     )
 
     @api.depends_context("uid")

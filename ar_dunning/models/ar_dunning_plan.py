@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 from itertools import pairwise
 
@@ -40,6 +41,14 @@ FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly"
 # "The law, as the plans apply it"). § 498 BGB still governs calling in a German consumer's instalments.
 CONSUMER_MAX_MONTHS = 3
 MAX_INSTALMENTS = 60
+# Interest on a business plan: Directive 2011/7/EU (Late Payment Directive) art. 3(1) and (3)(a): between
+# undertakings, interest for late payment is due from the day following the date or the end of the period for
+# payment until payment (DE § 288(2) BGB, NL art. 6:119a BW, BE art. 5 Law of 2 August 2002). A payment arrangement
+# made afterwards grants time to pay; it does not waive the interest already accrued, nor the interest that keeps
+# running, unless that is agreed. The plan rule's "Interest Runs" is that agreement: ticked, the interest runs on
+# each instalment from the invoice's original due date until the instalment is paid and is invoiced once, when the
+# plan is completed; unticked, the plan waives it for instalments paid on time. Consumers' plans never bear
+# interest (consumer-credit law, see above).
 
 
 class ArDunningPlanRule(models.Model):
@@ -72,7 +81,8 @@ class ArDunningPlanRule(models.Model):
     interest = fields.Boolean(
         string="Interest Runs",
         help="Business customers only: the statutory late-payment interest keeps running on the amounts under the "
-        "plan. A consumer's plan with interest goes to the accountant (consumer-credit law: Directive (EU) "
+        "plan, from the invoices' original due dates until each instalment is paid; it is invoiced once the plan "
+        "is paid. A consumer's plan with interest goes to the accountant (consumer-credit law: Directive (EU) "
         "2023/2225 as transposed in the customer's country).",
     )
     require_mandate = fields.Boolean(
@@ -164,7 +174,38 @@ class ArDunningPlan(models.Model):
     consumer = fields.Boolean(readonly=True, help="Made with a consumer: consumer-credit law limits it.")
     law_country_id = fields.Many2one("res.country", string="Governing Law", readonly=True)
     interest = fields.Boolean(
-        string="Interest Runs", readonly=True, help="The statutory interest keeps running (business customers only)."
+        string="Interest Runs",
+        readonly=True,
+        help="The statutory interest keeps running on each instalment from the invoice's original due date until the "
+        "instalment is paid (business customers only); it is invoiced once the plan is paid.",
+    )
+    interest_accrued = fields.Monetary(
+        compute="_compute_interest_accrued",
+        help="The statutory interest that ran on the instalments from the invoices' original due dates until they "
+        "were paid (an open instalment: until today), less the interest reminders already invoiced for these "
+        "invoices. It is invoiced once the plan is paid.",
+    )
+    interest_rate_missing = fields.Char(
+        string="Missing Interest Rates",
+        compute="_compute_interest_accrued",
+        help="Country / customer type / half-year without a statutory rate: the interest cannot be invoiced until "
+        "the rate is entered (Invoicing > Configuration > Follow-up > Late-Payment Interest Rates).",
+    )
+    interest_move_id = fields.Many2one(
+        "account.move",
+        string="Interest Invoice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The invoice of the interest that ran on the instalments, made once when the plan was completed.",
+    )
+    interest_pending = fields.Boolean(
+        string="Interest to Invoice",
+        readonly=True,
+        copy=False,
+        help="The plan is completed but its interest could not be invoiced (a missing rate, no sales journal): "
+        "fix the cause, then press Invoice Interest.",
     )
     require_mandate = fields.Boolean(string="Mandate Required", readonly=True)
     review_reason = fields.Text(readonly=True, help="Why the plan was not accepted at once.")
@@ -220,6 +261,12 @@ class ArDunningPlan(models.Model):
     )
     de_call_in_warning_possible = fields.Boolean(string="Call-in Warning Possible", compute="_compute_de_consumer")
 
+    # one plan per interest invoice (the invoice's own link allows one interest invoice per plan)
+    _interest_move_uniq = models.UniqueIndex(
+        "(interest_move_id) WHERE interest_move_id IS NOT NULL",
+        "This invoice claims the interest of another payment plan already.",
+    )
+
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
@@ -274,6 +321,24 @@ class ArDunningPlan(models.Model):
                 and plan.state in ("late", "broken")
                 and not (plan.de_call_in_deadline and plan.de_call_in_deadline >= today)
             )
+
+    @api.depends(
+        "interest",
+        "consumer",
+        "state",
+        "invoice_ids.date_due_original",
+        "instalment_ids.amount_residual",
+        "interest_move_id.amount_total",
+    )
+    def _compute_interest_accrued(self):
+        today = fields.Date.context_today(self)
+        for plan in self:
+            if plan.interest_move_id:
+                plan.interest_accrued, plan.interest_rate_missing = plan.interest_move_id.amount_total, False
+                continue
+            due, missing = plan._ar_interest_due(today)
+            plan.interest_accrued = sum(due.values())
+            plan.interest_rate_missing = ", ".join(missing) or False
 
     @api.depends("partner_id", "company_id")
     def _compute_grace_days(self):
@@ -471,7 +536,8 @@ class ArDunningPlan(models.Model):
         """The schedule and the decision for a plan the buyer considers; computed on the server.
 
         :returns: {schedule: [{number, date, amount}], amount_total, currency, decision ('accept', 'review',
-                  'refuse'), reasons: [translated sentences], limits: {...}, consumer, interest, require_mandate}
+                  'refuse'), reasons: [translated sentences], limits: {...}, consumer, interest, interest_note
+                  (the sentence telling the buyer that the interest runs, or False), require_mandate}
         """
         try:
             instalment_count = int(instalment_count)
@@ -487,6 +553,7 @@ class ArDunningPlan(models.Model):
             "limits": {},
             "consumer": False,
             "interest": False,
+            "interest_note": False,
             "require_mandate": False,
         }
         if result["reasons"]:
@@ -522,9 +589,15 @@ class ArDunningPlan(models.Model):
         )
         if consumer:
             reasons += self._ar_plan_consumer_reasons(rule, dates, company=company)
+        interest = bool(rule.interest) and not consumer
         result.update(
             consumer=consumer,
-            interest=bool(rule.interest) and not consumer,
+            interest=interest,
+            interest_note=interest
+            and self.env._(
+                "The statutory late-payment interest keeps running on these invoices from their original due dates "
+                "until each instalment is paid; it is invoiced once the plan is paid."
+            ),
             require_mandate=bool(rule.require_mandate),
             decision="review" if reasons else "accept",
             reasons=reasons,
@@ -1175,21 +1248,232 @@ class ArDunningPlan(models.Model):
         broken = self.browse()
         for plan in self.filtered(lambda p: p.state in PLAN_SCHEDULED_STATES):
             state = plan._ar_schedule_state(on_date)
-            if state in ("completed", "broken"):
+            if state == "completed":
+                plan._ar_complete(on_date)
+            elif state == "broken":
                 plan.write({"state": state, "date_resolved": on_date})
-                if state == "broken":
-                    broken |= plan
+                broken |= plan
             elif plan.state != state:
                 plan.state = state
         if broken:
             broken._ar_notify_buyer("ar_dunning.mail_template_plan_broken")
         return broken
 
+    def _ar_complete(self, on_date):
+        """All instalments paid: the plans are completed, and the interest that ran on them is invoiced (once)."""
+        self.write({"state": "completed", "date_resolved": on_date})
+        self._ar_invoice_plan_interest(on_date)
+
     @api.model
     def _cron_update_states(self):
         plans = self.search([("state", "in", PLAN_SCHEDULED_STATES)])
         for company, company_plans in plans.grouped("company_id").items():
             company_plans.with_company(company)._ar_update_states()
+
+    # ------------------------------------------------------------------
+    # Interest of a business plan whose interest runs (see the comment on the Late Payment Directive above)
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _ar_line_payments(line, on_date):
+        """[(amount, until)] of an instalment's due line, in the invoice's currency: each part paid until the day
+        it was paid (the date of its reconciliation), the part still open until ``on_date``."""
+        parts = [(partial.debit_amount_currency, partial.max_date) for partial in line.matched_credit_ids]
+        parts += [(partial.credit_amount_currency, partial.max_date) for partial in line.matched_debit_ids]
+        residual = abs(line.amount_residual_currency)
+        if residual and not line.reconciled:
+            parts.append((residual, on_date))
+        return parts
+
+    def _ar_interest_accrued(self, on_date):
+        """({invoice: interest}, [missing rates]): the statutory interest that ran on the plan's instalments, each
+        part from the day after the invoice's original due date until it was paid (open: until ``on_date``),
+        in the plan's currency. The rates are the dunning run's (``ar.dunning.interest.rate``, business rate of
+        the law governing the customer's contract); a day without a rate is named in ``missing``, never 0 %."""
+        self.ensure_one()
+        accrued = defaultdict(float)
+        if not self.interest or self.consumer:
+            return accrued, []
+        company = self.company_id
+        country = self.law_country_id or self.partner_id._ar_dunning_law_country(company)
+        # sudo: rates are configuration, read for computing claims (as the dunning run does)
+        rates = (
+            self.env["ar.dunning.interest.rate"]
+            .sudo()
+            .search([("country_id", "=", country.id), ("customer_type", "=", "b2b")])
+        )
+        periods = rates._get_periods(country, "b2b")
+        original = {i.move_id: i.date_due_original for i in self.invoice_ids if i.date_due_original}
+        missing = []
+        for line in self.instalment_ids.line_ids:
+            if line.move_id not in original:
+                continue
+            start = original[line.move_id] + timedelta(days=1)
+            for amount, until in self._ar_line_payments(line, on_date):
+                interest, lacking = rates._compute_interest(
+                    amount, start, until, country=country, customer_type="b2b", periods=periods
+                )
+                accrued[line.move_id] += interest
+                missing += [label for label in lacking if label not in missing]
+        return accrued, missing
+
+    def _ar_interest_due(self, on_date):
+        """({invoice: interest still to invoice}, [missing rates]): the interest accrued on each invoice's
+        instalments less the interest reminders already invoiced for that invoice (the dunning run's history,
+        before and during the plan), so that the same days are never claimed twice."""
+        self.ensure_one()
+        accrued, missing = self._ar_interest_accrued(on_date)
+        if not accrued:
+            return {}, missing
+        moves = self.env["account.move"].concat(*accrued)
+        invoiced = self.env["ar.dunning.run"]._legal_history(moves)["invoiced"]
+        currency = self.currency_id
+        due = {}
+        for move in moves:
+            amount = currency.round(accrued[move] - invoiced.get(move.id, (0.0, 0.0))[0])
+            if currency.compare_amounts(amount, 0) > 0:
+                due[move] = amount
+        return due, missing
+
+    def _ar_invoice_plan_interest(self, on_date=None, *, raise_problem=False):
+        """Invoice the interest that ran on completed plans whose interest runs: once per plan (the plan's link,
+        the invoice's unique link to its plan, and the plan's row locked meanwhile). When it cannot be invoiced
+        (a missing rate, no sales journal) nothing is computed with 0: the plan stays completed, the accountant
+        gets a note and an activity naming the cause and the fix, and presses Invoice Interest once fixed
+        (``raise_problem``: the cause is raised to the user instead). Returns the invoices made."""
+        on_date = on_date or fields.Date.context_today(self)
+        moves = self.env["account.move"]
+        for plan in self.filtered(lambda p: p.state == "completed" and p.interest and not p.consumer):
+            # a second caller at the same moment waits here, then sees the invoice of the first
+            self.env.cr.execute(
+                SQL("SELECT interest_move_id FROM ar_dunning_plan WHERE id = %s FOR NO KEY UPDATE", plan.id)
+            )
+            plan.invalidate_recordset(["interest_move_id"])
+            if plan.interest_move_id:
+                continue
+            # notes and errors for the accountant in their language (a buyer's payment may complete the plan)
+            user = plan._ar_follow_up_user(plan.partner_id._ar_dunning_policy(plan.company_id))
+            staff = plan
+            if not raise_problem:
+                staff = plan.with_context(lang=user.lang or plan.company_id.partner_id.lang or self.env.lang)
+            try:
+                with self.env.cr.savepoint():
+                    move, problem = staff._ar_make_interest_invoice(on_date)
+            except UserError as exc:
+                # the payment that completed the plan must not fail for its interest: the accountant fixes the
+                # cause and retries (the savepoint undid the half-made invoice)
+                move, problem = False, exc.args[0] if exc.args else str(exc)
+            if problem and raise_problem:
+                raise UserError(problem)
+            if problem:
+                staff._ar_interest_problem(problem, user)
+                continue
+            staff._ar_interest_activity_done(user)
+            if move:
+                moves |= move
+        return moves
+
+    def _ar_make_interest_invoice(self, on_date):
+        """(invoice or False, problem or False) for one completed plan; raises UserError from the invoice."""
+        self.ensure_one()
+        env = self.env
+        due, missing = self._ar_interest_due(on_date)
+        if missing:
+            return False, env._(
+                "The statutory interest rate is missing for %(rates)s. Enter it under Invoicing > Configuration > "
+                "Follow-up > Late-Payment Interest Rates, then press Invoice Interest on the payment plan.",
+                rates=", ".join(missing),
+            )
+        if not due:
+            self.interest_pending = False
+            self.message_post(
+                body=env._(
+                    "Payment plan completed: no interest is left to invoice (paid on the original due dates, or "
+                    "already invoiced with the reminders)."
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return False, False
+        partner = self.partner_id
+        # the invoice is the customer's: its texts in the customer's language
+        customer_env = self.with_context(lang=partner.lang or "en_US").env
+        plan_date = format_date(customer_env, self.date, lang_code=customer_env.lang)
+        original = {i.move_id: i.date_due_original for i in self.invoice_ids}
+        line_vals = [
+            {
+                "name": customer_env._(
+                    "Late-payment interest on %(invoice)s from its due date %(due)s until each instalment of the "
+                    "payment plan of %(date)s was paid",
+                    invoice=move.name,
+                    due=format_date(customer_env, original[move], lang_code=customer_env.lang),
+                    date=plan_date,
+                ),
+                "price_unit": amount,
+            }
+            for move, amount in due.items()
+        ]
+        move = env["account.move"]._ar_dunning_post_charges(
+            partner,
+            line_vals,
+            company=self.company_id,
+            currency=self.currency_id,
+            invoice_date=on_date,
+            ref=customer_env._(
+                "Late-payment interest, payment plan of %(date)s: %(invoices)s",
+                date=plan_date,
+                invoices=", ".join(m.name for m in due),
+            ),
+            ar_dunning_interest_plan_id=self.id,
+        )
+        self.write({"interest_move_id": move.id, "interest_pending": False})
+        self.message_post(
+            body=Markup("%s %s")
+            % (
+                env._("Payment plan completed: the interest that ran on its instalments is invoiced:"),
+                move._get_html_link(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return move, False
+
+    def _ar_interest_activity_summary(self, user):
+        return self.with_context(lang=user.lang or self.env.lang).env._(
+            "Invoice the interest of the payment plan of %(customer)s", customer=self.partner_id.name
+        )
+
+    def _ar_interest_problem(self, problem, user):
+        """The interest of this completed plan could not be invoiced: a note, and an activity for the accountant
+        ``user`` (the plan's follow-up user)."""
+        self.ensure_one()
+        self.interest_pending = True
+        self.message_post(
+            body=self.env._("The interest of this payment plan is not invoiced yet: %(problem)s", problem=problem),
+            subtype_xmlid="mail.mt_note",
+        )
+        if not user:
+            return
+        summary = self._ar_interest_activity_summary(user)
+        if self.activity_ids.filtered(lambda a: a.summary == summary and a.user_id == user):
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo", user_id=user.id, summary=summary, note=plaintext2html(problem)
+        )
+
+    def _ar_interest_activity_done(self, user):
+        self.ensure_one()
+        if user:
+            summary = self._ar_interest_activity_summary(user)
+            self.activity_ids.filtered(lambda a: a.summary == summary).action_feedback()
+
+    def action_invoice_interest(self):
+        """Invoice the interest of completed plans that could not be invoiced at completion (Invoice Interest)."""
+        for plan in self:
+            if plan.state != "completed" or not plan.interest or plan.interest_move_id:
+                raise UserError(
+                    self.env._("Only the interest of a completed payment plan whose interest runs can be invoiced.")
+                )
+            plan._ar_invoice_plan_interest(raise_problem=True)
+        return True
 
     # ------------------------------------------------------------------
     # For the portal
@@ -1224,6 +1508,8 @@ class ArDunningPlan(models.Model):
             "next": {"date": self.next_date, "amount": self.next_amount} if self.next_date else False,
             "invoices": self.move_ids,
             "collect_mode": self.collect_mode,
+            # a business plan whose interest runs: what ran so far, invoiced once the plan is paid
+            "interest_accrued": self.interest_accrued if self.interest else False,
         }
 
 

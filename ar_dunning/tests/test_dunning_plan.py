@@ -3,13 +3,14 @@ import subprocess
 from datetime import date, timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import BaseCase, new_test_user, tagged
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, mute_logger
 
 from odoo.addons.ar_dunning.tools.consumer_credit_de import call_in_warning_deadline, german_holidays
 
@@ -617,6 +618,169 @@ class TestDunningPlan(ArDunningCommon):
         line = self._line(self._run(on_date=self.RUN_DATE + timedelta(days=9), partners=self.be_b2b), self.be_b2b)
         # 2 Feb... the invoices' own due dates: 29 and 27 days to 11 March
         self.assertAlmostEqual(line.interest_total, round(300 * 0.105 * 29 / 365, 2) + round(200 * 0.105 * 27 / 365, 2))
+
+    # ------------------------------------------------------------------ interest runs: invoiced once the plan is paid
+
+    def _lu_customer(self, rate=None):
+        """A business customer whose contract chose Luxembourg law: no statutory rate is shipped for it, so the test
+        creates the rate (yearly %) of the first half of 2026 itself."""
+        lu = self.env.ref("base.lu")
+        partner = self.env["res.partner"].create(
+            {"name": "Kaffi Bech SARL", "is_company": True, "country_id": lu.id, "email": "compta@bech.example"}
+        )
+        partner.with_company(self.company).ar_dunning_governing_law_id = lu
+        if rate is not None:
+            self._lu_rate(rate)
+        return partner
+
+    def _lu_rate(self, rate):
+        return self.env["ar.dunning.interest.rate"].create(
+            {
+                "country_id": self.env.ref("base.lu").id,
+                "customer_type": "b2b",
+                "date_from": "2026-01-01",
+                "date_to": "2026-06-30",
+                "rate": rate,
+            }
+        )
+
+    def _pay_on_schedule(self, plan, move):
+        """Pay each instalment on its due date (the payment's date is the reconciliation's date)."""
+        for instalment in plan.instalment_ids.sorted("number"):
+            with freeze_time(instalment.date):
+                self._register_payment(move, amount=instalment.amount, payment_date=instalment.date)
+
+    def _interest_invoices(self, plan):
+        return self.env["account.move"].search([("ar_dunning_interest_plan_id", "=", plan.id)])
+
+    def test_interest_runs_until_each_instalment_is_paid_and_is_invoiced_once(self):
+        self.rule.interest = True
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._get("ar_dunning")._update_translations(["de_DE"], overwrite=True)
+        customer = self._lu_customer(rate=8.0)
+        customer.lang = "de_DE"  # the interest invoice is the customer's: in their language
+        inv = self._invoice(customer, 900, self._days(20))  # due 10 February 2026
+        plan = self._propose(inv, 3, "monthly", first=7)  # 300 on 9 March, 9 April, 9 May
+        self.assertEqual((plan.state, plan.interest), ("active", True))
+        # 1 April: instalment 1 paid on 9 March, the two others still open
+        with freeze_time(self.RUN_DATE + timedelta(days=7)):
+            self._register_payment(inv, amount=300, payment_date=self.RUN_DATE + timedelta(days=7))
+        with freeze_time("2026-04-01"):
+            plan.invalidate_recordset(["interest_accrued"])
+            # 300 x 8 % x 27/365 (11 Feb - 9 Mar) = 1.78; twice 300 x 8 % x 50/365 (11 Feb - 1 Apr) = 3.29
+            self.assertAlmostEqual(plan.interest_accrued, 1.78 + 3.29 + 3.29)
+            self.assertAlmostEqual(plan._ar_portal_values()["interest_accrued"], 8.36)
+        self.assertFalse(plan.interest_move_id, "nothing is invoiced while the plan runs")
+        for instalment in plan.instalment_ids.sorted("number")[1:]:
+            with freeze_time(instalment.date):
+                self._register_payment(inv, amount=300, payment_date=instalment.date)
+        self.assertEqual(plan.state, "completed")
+        # each instalment bears interest from the day after the original due date until the day it was paid:
+        # 300 x 8 % x 27/365 = 1.78, 300 x 8 % x 58/365 = 3.81 (until 9 Apr), 300 x 8 % x 88/365 = 5.79 (until 9 May)
+        expected = round(300 * 0.08 * 27 / 365, 2) + round(300 * 0.08 * 58 / 365, 2) + round(300 * 0.08 * 88 / 365, 2)
+        self.assertAlmostEqual(expected, 11.38)
+        charge = plan.interest_move_id
+        self.assertEqual(self._interest_invoices(plan), charge)
+        self.assertEqual((charge.state, charge.move_type, charge.partner_id), ("posted", "out_invoice", customer))
+        self.assertAlmostEqual(charge.amount_total, expected)
+        self.assertEqual(charge.invoice_date, plan.instalment_ids.sorted("number")[-1].date)
+        self.assertIn(f"Verzugszinsen, Ratenzahlungsvereinbarung vom 02.03.2026: {inv.name}", charge.ref)
+        self.assertIn(f"Verzugszinsen auf {inv.name} ab der Fälligkeit am 10.02.2026", charge.invoice_line_ids.name)
+        self.assertEqual(charge.ar_dunning_interest_plan_id, plan)
+        self.assertAlmostEqual(plan.interest_accrued, expected)
+        self.assertFalse(plan.interest_pending)
+        # exactly once: completing again, a second call, a later run create nothing more
+        plan._ar_update_states()
+        self.assertFalse(plan._ar_invoice_plan_interest())
+        self._run(on_date=self.RUN_DATE + timedelta(days=80), partners=customer)
+        self.assertEqual(self._interest_invoices(plan), charge)
+        with self.assertRaises(UserError):
+            plan.action_invoice_interest()
+        # and PostgreSQL refuses a second interest invoice of the plan, whoever makes it
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            charge.copy({"ar_dunning_interest_plan_id": plan.id})
+
+    def test_plan_without_interest_invoices_none(self):
+        customer = self._lu_customer(rate=8.0)
+        inv = self._invoice(customer, 900, self._days(20))
+        plan = self._propose(inv, 3, "monthly", first=7)
+        self.assertFalse(plan.interest)
+        self._pay_on_schedule(plan, inv)
+        self.assertEqual(plan.state, "completed")
+        self.assertFalse(plan.interest_move_id)
+        self.assertFalse(self._interest_invoices(plan))
+        self.assertEqual(plan.interest_accrued, 0.0)
+        self.assertFalse(plan._ar_portal_values()["interest_accrued"])
+        self.assertFalse(plan.activity_ids)
+
+    def test_missing_rate_leaves_the_plan_completed_and_asks_the_accountant(self):
+        self.rule.interest = True
+        customer = self._lu_customer()  # no Luxembourg rate yet
+        inv = self._invoice(customer, 900, self._days(20))
+        plan = self._propose(inv, 3, "monthly", first=7)
+        self._pay_on_schedule(plan, inv)
+        self.assertEqual(plan.state, "completed", "the payment completes the plan, interest or not")
+        self.assertFalse(self._interest_invoices(plan), "never computed with 0 %")
+        self.assertTrue(plan.interest_pending)
+        self.assertEqual(plan.interest_rate_missing, "Luxembourg / Business (B2B) / H1-2026")
+        activity = plan.activity_ids
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertIn("Invoice the interest of the payment plan of Kaffi Bech SARL", activity.summary)
+        self.assertIn("Luxembourg / Business (B2B) / H1-2026", str(activity.note))
+        self.assertIn("Late-Payment Interest Rates", str(activity.note))
+        self.assertIn("Luxembourg / Business (B2B) / H1-2026", str(plan.message_ids[0].body))
+        # a second attempt at completion adds no second activity
+        plan._ar_invoice_plan_interest()
+        self.assertEqual(plan.activity_ids, activity)
+        with self.assertRaisesRegex(UserError, "Luxembourg / Business"):
+            plan.with_user(self.collector).action_invoice_interest()
+        self._lu_rate(8.0)
+        plan.with_user(self.collector).action_invoice_interest()
+        self.assertAlmostEqual(plan.interest_move_id.amount_total, 1.78 + 3.81 + 5.79)
+        self.assertEqual(plan.interest_move_id.invoice_date, self.RUN_DATE, "invoiced on the day of the button")
+        self.assertFalse(plan.interest_pending)
+        self.assertFalse(plan.activity_ids, "the accountant's activity is done")
+
+    def test_interest_already_claimed_by_a_reminder_is_not_invoiced_twice(self):
+        self.rule.interest = True
+        self.level2.invoice_charges = True
+        customer = self._lu_customer(rate=8.0)
+        inv = self._invoice(customer, 900, self._days(20))
+        inv.ar_dunning_level_id = self.level1
+        # the level-2 reminder of 2 March claimed 900 x 8 % x 20/365 (11 Feb - 2 Mar) = 3.95 on a charges invoice
+        line = self._line(self._run(partners=customer, execute=True), customer)
+        self.assertEqual(line.level_id, self.level2)
+        self.assertAlmostEqual(line.interest_total, 3.95)
+        self.assertTrue(line.charge_move_ids)
+        plan = self._propose(inv, 3, "monthly", first=7)
+        self._pay_on_schedule(plan, inv)
+        self.assertEqual(plan.state, "completed")
+        # the days 11 Feb - 2 Mar of the instalments were claimed by the reminder: 11.38 - 3.95
+        self.assertAlmostEqual(plan.interest_move_id.amount_total, round(1.78 + 3.81 + 5.79 - 3.95, 2))
+
+    def test_interest_claimed_for_a_missed_instalment_is_subtracted(self):
+        # a reminder about a missed instalment (broken plan) claims its interest from the original due date; the
+        # interest the plan invoices when everything is paid leaves those days out
+        self.rule.interest = True
+        self.level2.invoice_charges = True
+        customer = self._lu_customer(rate=8.0)
+        inv = self._invoice(customer, 900, self._days(20))
+        inv.ar_dunning_level_id = self.level2
+        plan = self._propose(inv, 3, "weekly", first=0)  # 300 on 2, 9 and 16 March
+        line = self._line(
+            self._run(on_date=self.RUN_DATE + timedelta(days=6), partners=customer, execute=True), customer
+        )
+        self.assertEqual(plan.state, "broken")
+        # instalment 1: 300 x 8 % x 26/365 (11 Feb - 8 Mar) = 1.71
+        self.assertAlmostEqual(line.interest_total, 1.71)
+        self.assertTrue(line.charge_move_ids)
+        for instalment in plan.instalment_ids.sorted("number"):
+            with freeze_time(instalment.date + timedelta(days=7)):
+                self._register_payment(inv, amount=300, payment_date=instalment.date + timedelta(days=7))
+        # however the plan comes to be completed once all is paid, it invoices what the reminder did not claim
+        plan._ar_complete(self.RUN_DATE + timedelta(days=23))
+        # 300 x 8 % x (27, 34, 41)/365 = 1.78 + 2.24 + 2.70, less the 1.71 claimed
+        self.assertAlmostEqual(plan.interest_move_id.amount_total, round(1.78 + 2.24 + 2.70 - 1.71, 2))
 
     def test_belgian_consumer_missed_instalment_gets_a_free_first_reminder(self):
         self.company.write({"ar_dunning_be_b2c_clause": True, "ar_dunning_be_b2c_clause_rate": 8.0})
