@@ -138,6 +138,17 @@ class ArSuitePortalArrangement(ArPortalBase):
             return None
         return "token" if by_token else "user"
 
+    @staticmethod
+    def _ar_invoice_page_url(values, kind, candidates, invoice, access_token):
+        """The invoice page's link to the ``kind`` form ("promise" or "plan"): the buyer's own portal form, or
+        the invoice's own guest route with its token; False when ``candidates(partner, invoice)`` is empty."""
+        link = values.get("ar_arrangement_link")
+        if not (link and candidates(invoice.commercial_partner_id, invoice)):
+            return False
+        if link == "user":
+            return f"/my/invoices/{kind}?invoice_ids={invoice.id}"
+        return f"/my/invoices/{invoice.id}/{kind}?access_token={access_token}"
+
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
         # EXTENDS 'account': the promise and plan buttons of the invoice page, for whoever may act on it
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)

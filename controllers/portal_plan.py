@@ -86,14 +86,9 @@ class ArSuitePortalPlan(ArSuitePortalPromise):
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
         # EXTENDS 'account': "Pay in instalments" on an overdue invoice a plan may cover
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
-        link = values.get("ar_arrangement_link")
-        values["ar_plan_url"] = False
-        if link and self._ar_plan_candidates(invoice.commercial_partner_id, invoice):
-            values["ar_plan_url"] = (
-                f"/my/invoices/plan?invoice_ids={invoice.id}"
-                if link == "user"
-                else f"/my/invoices/{invoice.id}/plan?access_token={access_token}"
-            )
+        values["ar_plan_url"] = self._ar_invoice_page_url(
+            values, "plan", self._ar_plan_candidates, invoice, access_token
+        )
         return values
 
     def _ar_pay_all_page_values(self, partner, token, open_invoices, selected):

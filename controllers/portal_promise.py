@@ -29,14 +29,9 @@ class ArSuitePortalPromise(ArSuitePortalArrangement):
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
         # EXTENDS 'account': "Promise a payment date" on an overdue invoice that can be promised
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
-        link = values.get("ar_arrangement_link")
-        values["ar_promise_url"] = False
-        if link and self._ar_promise_candidates(invoice.commercial_partner_id, invoice):
-            values["ar_promise_url"] = (
-                f"/my/invoices/promise?invoice_ids={invoice.id}"
-                if link == "user"
-                else f"/my/invoices/{invoice.id}/promise?access_token={access_token}"
-            )
+        values["ar_promise_url"] = self._ar_invoice_page_url(
+            values, "promise", self._ar_promise_candidates, invoice, access_token
+        )
         return values
 
     # ------------------------------------------------------------------

@@ -58,6 +58,23 @@ class TestDunningPlan(ArDunningCommon):
             moves, count, frequency, self.RUN_DATE + timedelta(days=first), **kw
         )
 
+    def _usd_invoice(self, usd):
+        """900 USD, invoiced and due 10 days ago."""
+        inv = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.be_b2b.id,
+                "currency_id": usd.id,
+                "invoice_date": self._days(10),
+                "invoice_date_due": self._days(10),
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": 900, "tax_ids": []})
+                ],
+            }
+        )
+        inv.action_post()
+        return inv
+
     @staticmethod
     def _terms(move):
         return move.line_ids.filtered(lambda ln: ln.display_type == "payment_term").sorted("date_maturity")
@@ -99,19 +116,7 @@ class TestDunningPlan(ArDunningCommon):
 
     def test_invoice_in_another_currency(self):
         usd = self.setup_other_currency("USD", rates=[("2000-01-01", 2.0)])
-        inv = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.be_b2b.id,
-                "currency_id": usd.id,
-                "invoice_date": self._days(10),
-                "invoice_date_due": self._days(10),
-                "invoice_line_ids": [
-                    Command.create({"name": "Service", "quantity": 1, "price_unit": 900, "tax_ids": []})
-                ],
-            }
-        )
-        inv.action_post()
+        inv = self._usd_invoice(usd)
         plan = self._propose(inv, 3)
         self.assertEqual(plan.currency_id, usd)
         terms = self._terms(inv)
@@ -125,19 +130,7 @@ class TestDunningPlan(ArDunningCommon):
         # exchange-difference entry): the plan spreads the 600 USD still open and the 300 EUR still open in
         # company currency, never the payment's rate and never the part already paid
         usd = self.setup_other_currency("USD", rates=[("2000-01-01", 2.0), (str(self._days(5)), 2.5)])
-        inv = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.be_b2b.id,
-                "currency_id": usd.id,
-                "invoice_date": self._days(10),
-                "invoice_date_due": self._days(10),
-                "invoice_line_ids": [
-                    Command.create({"name": "Service", "quantity": 1, "price_unit": 900, "tax_ids": []})
-                ],
-            }
-        )
-        inv.action_post()
+        inv = self._usd_invoice(usd)
         self._register_payment(inv, amount=300, currency_id=usd.id, payment_date=self._days(3))
         self.assertEqual((inv.amount_residual, inv.payment_state), (600.0, "partial"))
         plan = self._propose(inv, 2)
