@@ -539,9 +539,7 @@ class ArSuiteDemo(models.AbstractModel):
         # loopback only): an internal address, allowed here as an administrator allows it
         self.env["ir.config_parameter"].set_param("ar_customer_centric.cxml_allow_internal", "1")
         with self._ar_demo_cxml_endpoint() as cxml_url:
-            for partner, info in customers:
-                if info["method"] == "ar_cxml":
-                    partner.with_company(company).ar_cxml_endpoint = f"{cxml_url}/{partner.id}"
+            self._ar_demo_point_cxml(company, customers, cxml_url)
             # in the order they were issued, a batch per month as the accountant sends them
             by_month = {}
             for invoice in invoices.sorted(lambda m: (m.invoice_date, m.id)):
@@ -569,6 +567,26 @@ class ArSuiteDemo(models.AbstractModel):
             _logger.info("ar_suite demo timing: %s invoices sent in %.1fs", len(invoices), time.time() - t_pdf)
         self._ar_demo_letters(company)
         self._ar_demo_statements(company, invoices)
+
+    @api.model
+    def _ar_demo_point_cxml(self, company, customers, cxml_url):
+        for partner, info in customers:
+            if info["method"] == "ar_cxml":
+                partner.with_company(company).ar_cxml_endpoint = f"{cxml_url}/{partner.id}"
+
+    @api.model
+    def _ar_demo_send_queued(self, company, customers):
+        """Deliver the invoices waiting for Odoo's sending cron (the interest of a completed payment plan) as the
+        cron does, on each customer's channel, without its commit (the install is one transaction)."""
+        queued = self.env["account.move"].search(
+            [("company_id", "=", company.id), ("sending_data", "!=", False), ("state", "=", "posted")]
+        )
+        if not queued:
+            return
+        Send = self.env["account.move.send"].with_company(company).with_context(mail_notify_force_send=False)
+        with self._ar_demo_cxml_endpoint() as cxml_url:
+            self._ar_demo_point_cxml(company, customers, cxml_url)
+            Send._generate_and_send_invoices(queued, from_cron=True)
 
     @api.model
     def _ar_demo_last_message_id(self):
@@ -814,6 +832,7 @@ class ArSuiteDemo(models.AbstractModel):
             moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=10)
             self.env["mail.message"].search([("id", ">", first_message)]).write({"date": moment})
         self._ar_demo_plan_play(steps, before=today + timedelta(days=1))
+        self._ar_demo_send_queued(company, customers)
         self.env["ar.dunning.run"]._run_batch(date=today, policy_ids=policy.ids, company=company)
 
     # Payment plans: the policy's rules, then plans proposed, reviewed and paid on their days

@@ -1426,6 +1426,12 @@ class ArDunningPlan(models.Model):
             ar_dunning_interest_plan_id=self.id,
         )
         self.write({"interest_move_id": move.id, "interest_pending": False})
+        # the customer receives it as any invoice: queued for Odoo's sending cron, which delivers it on the
+        # customer's own channel, sent in the name of the plan's follow-up user (the payer may be a portal user)
+        if not move.sending_data:
+            author = self._ar_follow_up_user(partner._ar_dunning_policy(self.company_id))
+            move.sending_data = {"author_user_id": author.id, "author_partner_id": author.partner_id.id}
+            env.ref("account.ir_cron_account_move_send")._trigger()
         self.message_post(
             body=Markup("%s %s")
             % (

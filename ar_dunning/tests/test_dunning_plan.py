@@ -680,6 +680,9 @@ class TestDunningPlan(ArDunningCommon):
         self.assertIn(f"Verzugszinsen, Ratenzahlungsvereinbarung vom 02.03.2026: {inv.name}", charge.ref)
         self.assertIn(f"Verzugszinsen auf {inv.name} ab der Fälligkeit am 10.02.2026", charge.invoice_line_ids.name)
         self.assertEqual(charge.ar_dunning_interest_plan_id, plan)
+        # delivered as any invoice: queued for Odoo's sending cron, in the name of the plan's follow-up user
+        author = plan._ar_follow_up_user(customer._ar_dunning_policy(self.company))
+        self.assertEqual(charge.sending_data, {"author_user_id": author.id, "author_partner_id": author.partner_id.id})
         self.assertAlmostEqual(plan.interest_accrued, expected)
         self.assertFalse(plan.interest_pending)
         # exactly once: completing again, a second call, a later run create nothing more
